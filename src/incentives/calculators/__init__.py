@@ -1,0 +1,1 @@
+"""Calculator kinds: pure functions of their inputs and the evaluation date. One module per kind."""

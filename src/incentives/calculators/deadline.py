@@ -1,0 +1,27 @@
+"""Deadlines: N working days (法定节假日 and 调休 respected) or N calendar months after an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..dates import add_months, nth_working_day_after
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineAnswer:
+    event: date  # the event actually counted from (after any legacy rule)
+    deadline: date
+    working_days: tuple[date, ...]  # the working days counted, day 1 first; empty for month periods
+
+
+def deadline_after(event: date, *, working_days: int | None = None, months: int | None = None,
+                   legacy_before: date | None = None, legacy_event: date | None = None) -> DeadlineAnswer:
+    """Count from the event (or from legacy_event when the event falls before legacy_before)."""
+    if legacy_before is not None and legacy_event is not None and event < legacy_before:
+        event = legacy_event
+    if working_days is not None:
+        deadline, counted = nth_working_day_after(event, working_days)
+        return DeadlineAnswer(event, deadline, tuple(counted))
+    assert months is not None
+    return DeadlineAnswer(event, add_months(event, months), ())

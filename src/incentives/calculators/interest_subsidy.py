@@ -1,0 +1,78 @@
+"""Loan interest subsidy: a share of the interest of each loan's first months, capped per enterprise per year.
+
+Interest accrues actual/365 on the principal. The subsidised window is [issue date, issue date + N months),
+cut short by maturity, and split at calendar-year boundaries because the per-enterprise cap is yearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ..dates import add_months
+from ..money import Rounding, format_rate, to_fen
+from ..results import Step
+
+DAYS_PER_YEAR = Decimal(365)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    year: int
+    start: date
+    end: date  # exclusive
+    days: int
+    subsidy_fen: int
+
+
+def subsidy_segments(
+    principal_fen: int, annual_rate: Decimal, issue: date, maturity: date, share: Decimal, months: int,
+    rounding: Rounding,
+) -> list[Segment]:
+    """The subsidy of one loan, per calendar year: principal × rate × days/365 × share, rounded once per year."""
+    window_end = min(add_months(issue, months), maturity)
+    segments = []
+    start = issue
+    while start < window_end:
+        year_end = date(start.year + 1, 1, 1)
+        end = min(window_end, year_end)
+        days = (end - start).days
+        exact = Decimal(principal_fen) * annual_rate * Decimal(days) * share / DAYS_PER_YEAR
+        segments.append(Segment(start.year, start, end, days, to_fen(exact, rounding)))
+        start = end
+    return segments
+
+
+def allocate_annual_cap(
+    loans: list[tuple[str, list[Segment]]], cap_fen: int, already_paid_fen: dict[int, int]
+) -> dict[str, dict[int, int]]:
+    """Fill each year's room (cap − already paid) with the loans' subsidies, in the order given."""
+    room = {}
+    allocated: dict[str, dict[int, int]] = {}
+    for loan_id, segments in loans:
+        allocated[loan_id] = {}
+        for segment in segments:
+            left = room.setdefault(segment.year, max(cap_fen - already_paid_fen.get(segment.year, 0), 0))
+            take = min(segment.subsidy_fen, left)
+            room[segment.year] = left - take
+            allocated[loan_id][segment.year] = allocated[loan_id].get(segment.year, 0) + take
+    return allocated
+
+
+def segment_steps(principal_fen: int, annual_rate: Decimal, share: Decimal, segments: list[Segment],
+                  allocated: dict[int, int]) -> list[Step]:
+    steps = [Step("贷款本金", "principal", amount_fen=principal_fen),
+             Step("年利率", "annual rate", value=format_rate(annual_rate)),
+             Step("贴息比例（不超过）", "subsidy share (at most)", value=format_rate(share))]
+    for segment in segments:
+        steps.append(Step(
+            f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{format_rate(share)}",
+            f"{segment.year}: {segment.start} to {segment.end} (exclusive), {segment.days} days, "
+            f"principal × rate × days/365 × {format_rate(share)}",
+            amount_fen=segment.subsidy_fen))
+        granted = allocated.get(segment.year, segment.subsidy_fen)
+        if granted != segment.subsidy_fen:
+            steps.append(Step(f"{segment.year}年受企业年度贴息上限限制后", f"{segment.year} after the enterprise's annual cap",
+                              amount_fen=granted))
+    return steps

@@ -1,0 +1,29 @@
+"""Citations: every number and condition taken from a policy names its document, clause and quoted text."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Confidence(str, Enum):
+    high = "high"  # in the source text, or two independent sources agree
+    medium = "medium"  # one secondary source, or derived from sourced values
+    low = "low"  # inferred: an assumption, flagged as such
+
+
+class Cite(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    document: str = Field(min_length=1, description="Document number, e.g. 沪府办规〔2025〕15号")
+    clause: str = Field(min_length=1, description="Clause, e.g. （九） or 第十二条")
+    quote_zh: str = Field(min_length=1, description="The source text, quoted verbatim")
+    confidence: Confidence
+    source: str | None = Field(None, description="Where a fact not in the document itself was found")
+    note_zh: str | None = None
+    note_en: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

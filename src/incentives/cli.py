@@ -1,0 +1,253 @@
+"""Command line: evaluate a profile, list schemes, look up rates and deadlines, print JSON Schemas, serve, batch.
+
+Kept on argparse and lazy imports so `incentives evaluate` starts fast (no polars, FastAPI or SQLAlchemy here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        _fail([f"参数错误：{message} / usage error: {message}"])
+
+
+def _fail(lines: list[str]) -> NoReturn:
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}”不是 YYYY-MM-DD 日期 / '{text}' is not a YYYY-MM-DD date") from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _catalogue():
+    from .schemes import SchemeFileError, catalogue
+
+    try:
+        return catalogue()
+    except SchemeFileError as error:
+        _fail(["方案数据文件有误 / broken scheme data:", str(error)])
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+def cmd_schemes(args: argparse.Namespace) -> int:
+    if args.what == "schema":
+        from .scheme_files import json_schema
+
+        _print_json(json_schema())
+        return 0
+    cat = _catalogue()
+    rows = []
+    for scheme in cat.schemes:
+        document = cat.document_of(scheme.id)
+        first = min(v.from_ for v in scheme.versions)
+        ends = [v.until for v in scheme.versions]
+        last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+        rows.append({
+            "id": scheme.id,
+            "title_zh": scheme.title_zh,
+            "title_en": scheme.title_en,
+            "kind": scheme.kind,
+            "document": document.number_zh,
+            "clause": scheme.clause_zh,
+            "in_force": {"from": first.isoformat(), "until": last.isoformat() if last else None},
+            "file": cat.scheme_files[scheme.id],
+        })
+    if args.format == "json":
+        _print_json({"rules_version": cat.rules_version, "schemes": rows})
+    else:
+        for row in rows:
+            until = row["in_force"]["until"] or "—"
+            title = row["title_zh"] if args.lang == "zh" else row["title_en"]
+            print(f"{row['id']:<40} {row['in_force']['from']} … {until:<10}  {title}  [{row['document']} {row['clause']}]")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .profile import profile_from_json
+
+    path = Path(args.profile)
+    try:
+        text = sys.stdin.read() if args.profile == "-" else path.read_bytes()
+    except OSError as error:
+        _fail([f"无法读取文件 {path}：{error.strerror} / cannot read {path}: {error.strerror}"])
+    try:
+        profile = profile_from_json(text)
+    except InputError as error:
+        _fail([problem.line() for problem in error.problems])
+    cat = _catalogue()
+    from .evaluate import evaluate
+    from .report import evaluation_json, evaluation_text
+
+    evaluation = evaluate(profile, args.as_of or date.today(), cat)
+    if args.format == "json":
+        sys.stdout.write(evaluation_json(evaluation))
+    else:
+        sys.stdout.write(evaluation_text(evaluation, args.lang))
+    return 0
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from .calculators.rate_table import RateLookupError, find_tool, rate_on
+
+    cat = _catalogue()
+    try:
+        tool = find_tool(cat.rates, args.tool)
+        print(rate_on(tool, args.tenor, args.on))
+    except RateLookupError as error:
+        _fail([f"{error.zh} / {error.en}"])
+    return 0
+
+
+def deadline_rules(cat) -> dict[str, Any]:
+    return {scheme.id: scheme for scheme in cat.schemes if scheme.kind == "deadline"}
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    from .calculators.deadline import deadline_after
+    from .errors import CalendarNotPublished
+
+    cat = _catalogue()
+    rules = deadline_rules(cat)
+    rule = rules.get(args.rule)
+    if rule is None:
+        known = ", ".join(rules)
+        _fail([f"未知的期限规则“{args.rule}”，可选：{known} / unknown deadline rule '{args.rule}'; known: {known}"])
+    version = pick_deadline_version(rule, args.event_date)
+    try:
+        answer = deadline_after(
+            args.event_date,
+            working_days=version.working_days.value if version.working_days else None,
+            months=version.months.value if version.months else None,
+            legacy_before=version.legacy_before,
+            legacy_event=version.legacy_event,
+        )
+    except CalendarNotPublished as error:
+        _fail([f"{error.zh} / {error.en}"])
+    if args.verbose:
+        print(f"event {answer.event} -> deadline {answer.deadline}", file=sys.stderr)
+        for number, day in enumerate(answer.working_days, 1):
+            print(f"  working day {number}: {day}", file=sys.stderr)
+    print(answer.deadline.isoformat())
+    return 0
+
+
+def pick_deadline_version(rule: Any, event: date) -> Any:
+    """The version in force on the event; an event before the first version uses the first (legacy events)."""
+    versions = sorted(rule.versions, key=lambda v: v.from_)
+    for version in versions:
+        if version.from_ <= event and (version.until is None or event <= version.until):
+            return version
+    if event < versions[0].from_:
+        return versions[0]
+    return versions[-1]
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from .profile import profile_json_schema
+
+    _print_json(profile_json_schema())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web.app import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch.cli import run_batch_command
+
+    return run_batch_command(args)
+
+
+# --- parser -------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="incentives", description="政策计算器 / policy incentives calculator")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    schemes = sub.add_parser("schemes", help="list every scheme / 列出全部方案")
+    schemes.add_argument("what", nargs="?", choices=["list", "schema"], default="list")
+    schemes.add_argument("--format", choices=["text", "json"], default="text")
+    schemes.add_argument("--lang", choices=["zh", "en"], default="zh")
+    schemes.set_defaults(func=cmd_schemes)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a profile / 评估企业画像")
+    evaluate.add_argument("profile", help="profile JSON file, or - for standard input")
+    evaluate.add_argument("--as-of", type=_date, default=None, help="evaluation date (default: today)")
+    evaluate.add_argument("--format", choices=["json", "text"], default="json")
+    evaluate.add_argument("--lang", choices=["zh", "en"], default="zh")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    rate = sub.add_parser("rate", help="PBoC tool rate on a date / 再贷款利率")
+    rate.add_argument("tool")
+    rate.add_argument("--tenor", choices=["3m", "6m", "1y"], default="1y")
+    rate.add_argument("--on", type=_date, required=True)
+    rate.set_defaults(func=cmd_rate)
+
+    deadline = sub.add_parser("deadline", help="deadline for an event / 截止日")
+    deadline.add_argument("rule")
+    deadline.add_argument("--event-date", type=_date, required=True)
+    deadline.add_argument("--verbose", action="store_true", help="list the working days counted (stderr)")
+    deadline.set_defaults(func=cmd_deadline)
+
+    profile = sub.add_parser("profile", help="profile JSON Schema / 画像的 JSON Schema")
+    profile.add_argument("what", choices=["schema"])
+    profile.set_defaults(func=cmd_profile)
+
+    serve = sub.add_parser("serve", help="run the web app / 启动网站")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    batch = sub.add_parser("batch", help="batch evaluation for consultants / 批量评估")
+    batch_sub = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser)
+    template = batch_sub.add_parser("template", help="write a blank input workbook / 生成模板")
+    template.add_argument("output")
+    run = batch_sub.add_parser("run", help="evaluate a workbook, CSV folder or Parquet folder / 批量运行")
+    run.add_argument("input")
+    run.add_argument("-o", "--output", required=True)
+    run.add_argument("--as-of", type=_date, default=None)
+    run.add_argument("--format", choices=["xlsx", "csv", "parquet"], default=None)
+    run.add_argument("--engine", choices=["local", "dask", "dask-local"], default="local")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --engine dask")
+    run.add_argument("--chunk-size", type=int, default=200_000)
+    batch.set_defaults(func=cmd_batch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,266 @@
+"""Typed eligibility conditions, evaluated three-valued (met / failed / unknown) with reasons.
+
+A condition is either a leaf test on one fact (`field` + one operator) or a group (`all`, `any`, `not`).
+Unknown facts never count as met: they make the whole condition unknown unless the others already decide it
+(Kleene logic), and the result lists what to confirm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Tag,
+    model_validator,
+)
+
+from .citations import Cite
+
+
+class Outcome(str, Enum):
+    met = "met"
+    failed = "failed"
+    unknown = "unknown"
+
+
+Scalar = Union[StrictBool, StrictInt, date, StrictStr]
+
+_OPERATORS = ("equals", "not_equals", "in_", "not_in", "contains", "contains_any", "gte", "gt", "lte", "lt", "is_")
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    label_zh: str | None = None
+    label_en: str | None = None
+    confirm_zh: str | None = Field(None, description="What to confirm when this is unknown (zh)")
+    confirm_en: str | None = None
+    cite: Cite | None = None
+
+
+class Leaf(_Node):
+    """A test on one fact, e.g. {field: project.location.district, equals: 松江区}."""
+
+    field: str
+    equals: Scalar | None = None
+    not_equals: Scalar | None = None
+    in_: list[Scalar] | None = Field(None, alias="in")
+    not_in: list[Scalar] | None = None
+    contains: Scalar | None = Field(None, description="the list-valued fact contains this value")
+    contains_any: list[Scalar] | None = None
+    gte: Scalar | None = None
+    gt: Scalar | None = None
+    lte: Scalar | None = None
+    lt: Scalar | None = None
+    is_: StrictBool | None = Field(None, alias="is")
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Leaf:
+        used = [name for name in _OPERATORS if getattr(self, name) is not None]
+        if len(used) != 1:
+            raise ValueError(f"a condition needs exactly one operator, got {used or 'none'}")
+        if self.label_zh is None or self.label_en is None:
+            raise ValueError("a leaf condition needs label_zh and label_en")
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(name for name in _OPERATORS if getattr(self, name) is not None)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, self.operator)
+
+
+class AllOf(_Node):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Node):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(_Node):
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "leaf"
+    return {Leaf: "leaf", AllOf: "all", AnyOf: "any", NotOf: "not"}.get(type(value))
+
+
+Condition = Annotated[
+    Union[Annotated[Leaf, Tag("leaf")], Annotated[AllOf, Tag("all")], Annotated[AnyOf, Tag("any")],
+          Annotated[NotOf, Tag("not")]],
+    Discriminator(_condition_kind),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+def leaves(condition: Condition) -> list[Leaf]:
+    if isinstance(condition, Leaf):
+        return [condition]
+    if isinstance(condition, AllOf):
+        return [leaf for child in condition.all for leaf in leaves(child)]
+    if isinstance(condition, AnyOf):
+        return [leaf for child in condition.any for leaf in leaves(child)]
+    return leaves(condition.not_)
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    label_zh: str
+    label_en: str
+    outcome: Outcome
+    actual: str | None = None  # the fact's value, for people
+    cite: Cite | None = None
+    confirm_zh: str | None = None
+    confirm_en: str | None = None
+    children: tuple[ConditionResult, ...] = field(default=())
+
+    def unknown_leaves(self) -> list[ConditionResult]:
+        if self.outcome is not Outcome.unknown:
+            return []
+        if not self.children:
+            return [self]
+        found = [leaf for child in self.children for leaf in child.unknown_leaves()]
+        return found or [self]
+
+    def failed_leaves(self) -> list[ConditionResult]:
+        if self.outcome is not Outcome.failed:
+            return []
+        if not self.children:
+            return [self]
+        found = [leaf for child in self.children for leaf in child.failed_leaves()]
+        return found or [self]
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "outcome": self.outcome.value,
+            "actual": self.actual,
+            "cite": self.cite.as_dict() if self.cite else None,
+        }
+        if self.outcome is Outcome.unknown:
+            out["confirm_zh"] = self.confirm_zh or f"请确认：{self.label_zh}"
+            out["confirm_en"] = self.confirm_en or f"Please confirm: {self.label_en}"
+        if self.children:
+            out["children"] = [child.as_dict() for child in self.children]
+        return out
+
+
+def kleene_all(outcomes: list[Outcome]) -> Outcome:
+    if any(o is Outcome.failed for o in outcomes):
+        return Outcome.failed
+    if any(o is Outcome.unknown for o in outcomes):
+        return Outcome.unknown
+    return Outcome.met
+
+
+def kleene_any(outcomes: list[Outcome]) -> Outcome:
+    if any(o is Outcome.met for o in outcomes):
+        return Outcome.met
+    if any(o is Outcome.unknown for o in outcomes):
+        return Outcome.unknown
+    return Outcome.failed
+
+
+def _test(operator: str, operand: Any, value: Any) -> bool:
+    if operator == "equals":
+        return value == operand
+    if operator == "not_equals":
+        return value != operand
+    if operator == "in_":
+        return value in operand
+    if operator == "not_in":
+        return value not in operand
+    if operator == "contains":
+        return operand in value
+    if operator == "contains_any":
+        return any(item in value for item in operand)
+    if operator == "gte":
+        return value >= operand
+    if operator == "gt":
+        return value > operand
+    if operator == "lte":
+        return value <= operand
+    if operator == "lt":
+        return value < operand
+    if operator == "is_":
+        return bool(value) is operand
+    raise AssertionError(operator)
+
+
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) if value else "—"
+    return str(value)
+
+
+def evaluate(condition: Condition, facts: dict[str, Any]) -> ConditionResult:
+    """Evaluate a condition against a flat dict of facts (dotted names)."""
+    if isinstance(condition, Leaf):
+        value = facts[condition.field]
+        if value is None:
+            outcome = Outcome.unknown
+        else:
+            outcome = Outcome.met if _test(condition.operator, condition.operand, value) else Outcome.failed
+        return ConditionResult(
+            condition.label_zh or "",
+            condition.label_en or "",
+            outcome,
+            _show(value),
+            condition.cite,
+            condition.confirm_zh,
+            condition.confirm_en,
+        )
+    if isinstance(condition, NotOf):
+        inner = evaluate(condition.not_, facts)
+        flipped = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}.get(inner.outcome, Outcome.unknown)
+        return ConditionResult(
+            condition.label_zh or f"并非：{inner.label_zh}",
+            condition.label_en or f"Not: {inner.label_en}",
+            flipped,
+            None,
+            condition.cite or inner.cite,
+            condition.confirm_zh,
+            condition.confirm_en,
+            (inner,),
+        )
+    children = condition.all if isinstance(condition, AllOf) else condition.any
+    results = tuple(evaluate(child, facts) for child in children)
+    combine = kleene_all if isinstance(condition, AllOf) else kleene_any
+    joiner_zh, joiner_en = ("且", " and ") if isinstance(condition, AllOf) else ("或", " or ")
+    return ConditionResult(
+        condition.label_zh or joiner_zh.join(r.label_zh for r in results),
+        condition.label_en or joiner_en.join(r.label_en for r in results),
+        combine([r.outcome for r in results]),
+        None,
+        condition.cite,
+        condition.confirm_zh,
+        condition.confirm_en,
+        results,
+    )
+
+

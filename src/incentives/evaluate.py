@@ -1,0 +1,478 @@
+"""Profile + evaluation date -> one result per scheme and unit, stacking (从优、就高、不重复) and totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
+from .calculators.deadline import deadline_after
+from .calculators.fixed_award import award_up_to_cap, fixed_award
+from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, subsidy_segments
+from .calculators.percent_of_base import percent_of_base
+from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
+from .conditions import ConditionResult, Outcome, evaluate as evaluate_condition
+from .dates import quarter_end
+from .errors import CalendarNotPublished
+from .facts import enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
+from .money import apply_rate, format_rate
+from .profile import Profile
+from .results import Computation, Result, Status, Step
+from .scheme_files import (
+    AnnualPercentWithCap,
+    AwardUpToCap,
+    Compliance,
+    CumulativeCap,
+    Deadline,
+    FixedAward,
+    LoanInterestSubsidy,
+    PercentOfBase,
+    Relending,
+    Scheme,
+    TieredPercentOfBase,
+)
+from .schemes import Catalogue, catalogue as bundled_catalogue
+from .sme_size import SizeClassification, classify
+
+
+@dataclass
+class Evaluation:
+    as_of: date
+    rules_version: str
+    profile: Profile
+    size: SizeClassification
+    results: list[Result]
+    catalogue: Catalogue
+
+    @property
+    def total_fen(self) -> int:
+        return sum(r.amount_fen or 0 for r in self.results if r.status is Status.eligible)
+
+    @property
+    def potential_total_fen(self) -> int:
+        return sum(r.amount_fen or 0 for r in self.results
+                   if r.status in (Status.eligible, Status.needs_confirmation))
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _implicit(label_zh: str, label_en: str, outcome: Outcome, actual: str | None = None,
+              confirm: tuple[str, str] | None = None) -> ConditionResult:
+    """A condition the calculator adds itself (an amount it needs, a tier it must find)."""
+    return ConditionResult(label_zh, label_en, outcome, actual, None,
+                           confirm[0] if confirm else None, confirm[1] if confirm else None)
+
+
+def _status(version: Any, conditions: list[ConditionResult]) -> Status:
+    if version is None:
+        return Status.not_in_force
+    outcomes = [c.outcome for c in conditions]
+    if Outcome.failed in outcomes:
+        return Status.ineligible
+    if Outcome.unknown in outcomes:
+        return Status.needs_confirmation
+    return Status.eligible
+
+
+def _version_on(scheme: Scheme, on: date) -> Any:
+    for version in scheme.versions:
+        if version.from_ <= on and (version.until is None or on <= version.until):
+            return version
+    return None
+
+
+def _notes(scheme: Scheme) -> list[dict[str, str]]:
+    notes = [{"kind": "note", "zh": n.zh, "en": n.en} for n in scheme.notes]
+    notes += [{"kind": "assumption", "zh": a.zh, "en": a.en, "confidence": a.confidence.value}
+              for a in scheme.assumptions]
+    return notes
+
+
+def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tuple[int | None, ConditionResult]:
+    value = facts[name]
+    if value is None:
+        return None, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.unknown,
+                               confirm=(f"请填写{label_zh}", f"Please give the {label_en}"))
+    if value <= 0:
+        return None, _implicit(f"{label_zh}大于0", f"{label_en} is above zero", Outcome.failed, "0")
+    return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, f"{value / 100:,.2f}")
+
+
+def _awards(profile: Profile, scheme_id: str, as_of: date, unit_id: str | None = None, year: int | None = None) -> int:
+    total = 0
+    for award in profile.awards:
+        if award.scheme_id != scheme_id or award.date > as_of:
+            continue
+        if year is not None and award.date.year != year:
+            continue
+        if unit_id is not None and award.unit_id is not None and award.unit_id != unit_id:
+            continue
+        total += award.amount_fen
+    return total
+
+
+# --- per-kind arithmetic for the simple kinds ---------------------------------------------------------------
+
+
+def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+             unit_id: str | None) -> tuple[Computation | None, list[ConditionResult], dict[str, Any]]:
+    """Returns the computation (None if an input is missing), conditions it adds, and extra result fields."""
+    if isinstance(scheme, PercentOfBase):
+        base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
+        if base is None:
+            return None, [check], {}
+        cap = version.cap
+        return percent_of_base(base, version.rate.rate, cap.fen if cap else None, version.rounding,
+                               base_label=(scheme.base_label_zh, scheme.base_label_en),
+                               rate_cite=version.rate.cite, cap_cite=cap.cite if cap else None), [check], {}
+    if isinstance(scheme, TieredPercentOfBase):
+        return _tiered(scheme, version, facts)
+    if isinstance(scheme, FixedAward):
+        return fixed_award(version.amount.fen, version.amount.cite), [], {}
+    if isinstance(scheme, AwardUpToCap):
+        if scheme.base is None:
+            return award_up_to_cap(version.cap.fen, cite=version.cap.cite), [], {"is_upper_bound": True}
+        base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
+        if base is None:
+            return None, [check], {}
+        return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
+                                cite=version.cap.cite), [check], {"is_upper_bound": True})
+    if isinstance(scheme, AnnualPercentWithCap):
+        base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
+        if base is None:
+            return None, [check], {}
+        already = _awards(profile, scheme.id, as_of, unit_id, year=as_of.year)
+        return annual_percent_with_cap(base, version.rate.rate, version.annual_cap.fen, already, version.rounding,
+                                       year=as_of.year, base_label=(scheme.base_label_zh, scheme.base_label_en),
+                                       rate_cite=version.rate.cite, cap_cite=version.annual_cap.cite), [check], {}
+    if isinstance(scheme, CumulativeCap):
+        already = _awards(profile, scheme.id, as_of)
+        computation = cumulative_cap(version.cap.fen, already, cite=version.cap.cite)
+        if computation.amount_fen == 0:
+            return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
+        return computation, [], {"already_awarded_fen": already}
+    raise AssertionError(f"no arithmetic for kind {scheme.kind}")
+
+
+def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
+    categories = facts[scheme.category_field] or ()
+    tier = next((t for t in version.tiers if set(t.categories) & set(categories)), None)
+    if tier is None:
+        return None, [_implicit("属于支持的产业类别", "in a supported industry tier", Outcome.failed,
+                                ", ".join(categories) or "—")], {}
+    tier_check = _implicit(f"产业类别：{tier.label_zh}", f"Industry tier: {tier.label_en}", Outcome.met,
+                           ", ".join(sorted(set(tier.categories) & set(categories))))
+    base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
+    if base is None:
+        return None, [tier_check, check], {}
+    added = [tier_check, check]
+    rate = tier.rate
+    independent = facts[scheme.independence_field]
+    if tier.rate_if_independent_legal_entity is not None:
+        lifted = tier.rate_if_independent_legal_entity
+        if independent is True:
+            rate = lifted
+            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(lifted.rate)}",
+                                   f"independent legal entity: rate lifted to {format_rate(lifted.rate)}", Outcome.met, "true"))
+        elif independent is None:
+            added.append(_implicit(
+                "是否为独立法人平台（影响补助比例）", "whether the platform is an independent legal entity (sets the rate)",
+                Outcome.unknown, None,
+                (f"请确认是否为独立法人；若是，比例为{format_rate(lifted.rate)}（否则{format_rate(tier.rate.rate)}）",
+                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(lifted.rate)}, "
+                 f"otherwise {format_rate(tier.rate.rate)}")))
+    computation = percent_of_base(base, rate.rate, tier.cap.fen if tier.cap else None, version.rounding,
+                                  base_label=(scheme.base_label_zh, scheme.base_label_en), rate_cite=rate.cite,
+                                  cap_cite=tier.cap.cite if tier.cap else None)
+    return computation, added, {"tier": tier.id}
+
+
+# --- unit enumeration ---------------------------------------------------------------------------------------
+
+
+def _units(scheme: Scheme, profile: Profile) -> list[tuple[str | None, str | None, dict[str, Any]]]:
+    if scheme.unit == "enterprise":
+        return [(None, None, {})]
+    if scheme.unit == "project":
+        return [(p.id, p.name, project_facts(p)) for p in profile.projects]
+    if scheme.unit == "loan":
+        return [(l.id, l.lender, loan_facts(l)) for l in profile.loans]
+    if scheme.unit == "fund":
+        return [("fund", profile.fund.name, fund_facts(profile.fund))] if profile.fund else []
+    fund = profile.fund
+    if fund is None:
+        return []
+    return [(i.id, i.target, {**fund_facts(fund), **investment_facts(i)}) for i in fund.investments]
+
+
+_NO_UNIT = {
+    "project": ("申报主体有相关项目", "the profile has a project", "0 个项目"),
+    "loan": ("申报主体有贷款", "the profile has a loan", "0 笔贷款"),
+    "fund": ("申报主体是政府投资基金", "the profile describes a government investment fund", "无基金信息"),
+    "fund_investment": ("基金有投资项目", "the fund has investments", "无投资项目"),
+}
+
+
+def _placeholder(scheme: Scheme, version: Any, order: int) -> Result:
+    label_zh, label_en, actual = _NO_UNIT[scheme.unit]
+    status = Status.not_in_force if version is None else Status.ineligible
+    return Result(scheme.id, scheme.unit, None, None, status, None,
+                  [_implicit(label_zh, label_en, Outcome.failed, actual)], notes=_notes(scheme), order=order,
+                  stacking_group=scheme.stacking_group, **_version_fields(version))
+
+
+def _version_fields(version: Any) -> dict[str, Any]:
+    if version is None:
+        return {}
+    return {"version_from": version.from_.isoformat(),
+            "version_until": version.until.isoformat() if version.until else None}
+
+
+# --- the evaluator ------------------------------------------------------------------------------------------
+
+
+def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Evaluation:
+    """Evaluate every scheme in the catalogue for this profile on this date."""
+    cat = cat or bundled_catalogue()
+    from . import industry as industry_table
+
+    industry = industry_table.lookup(profile.enterprise.industry_code) if profile.enterprise.industry_code else None
+    size = classify(cat.sme_sizes, profile.enterprise, industry.section if industry else None)
+    base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of)
+    results: list[Result] = []
+    for order, scheme in enumerate(cat.schemes):
+        version = _version_on(scheme, as_of)
+        if isinstance(scheme, LoanInterestSubsidy):
+            results += _interest_subsidy(scheme, version, profile, base_facts, as_of, order)
+            continue
+        units = _units(scheme, profile)
+        if not units:
+            results.append(_placeholder(scheme, version, order))
+            continue
+        for unit_id, unit_name, unit_facts in units:
+            facts = {**base_facts, **unit_facts,
+                     "history.has_award_for_scheme": any(a.scheme_id == scheme.id for a in profile.awards)}
+            results.append(_evaluate_unit(scheme, version, facts, profile, as_of, unit_id, unit_name, order, cat))
+    _apply_stacking(results)
+    results.sort(key=lambda r: r.order)
+    return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
+
+
+def _evaluate_unit(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+                   unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue) -> Result:
+    conditions = [evaluate_condition(condition, facts) for condition in scheme.conditions]
+    result = Result(scheme.id, scheme.unit, unit_id, unit_name, Status.eligible, None, conditions,
+                    notes=_notes(scheme), order=order, stacking_group=scheme.stacking_group,
+                    **_version_fields(version))
+    status = _status(version, conditions)
+    if status in (Status.eligible, Status.needs_confirmation):
+        if isinstance(scheme, Relending):
+            _relending(result, scheme, version, facts, as_of, cat)
+        elif isinstance(scheme, Deadline):
+            _deadline(result, scheme, version, facts, as_of)
+        elif isinstance(scheme, Compliance):
+            _compliance(result, version, facts)
+        else:
+            computation, added, extra = _compute(scheme, version, facts, profile, as_of, unit_id)
+            result.conditions = conditions + added
+            result.extra.update(extra)
+            if computation is not None:
+                _fill(result, computation)
+    result.status = _status(version, result.conditions)
+    if result.status not in (Status.eligible, Status.needs_confirmation):
+        result.amount_fen = None
+    return result
+
+
+def _fill(result: Result, computation: Computation) -> None:
+    result.amount_fen = computation.amount_fen
+    result.steps = list(computation.steps)
+    result.cap_fen = computation.cap_fen
+    result.binding_cap = computation.binding_cap
+    result.headroom_fen = computation.headroom_fen
+    result.rate = computation.rate
+    result.base_fen = computation.base_fen
+
+
+def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str, Any], as_of: date,
+               cat: Catalogue) -> None:
+    tool = find_tool(cat.rates, version.tool)
+    try:
+        entry = rate_entry_on(tool, version.tenor, as_of)
+    except RateLookupError as error:
+        result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
+        return
+    rate = entry.values[version.tenor]
+    result.steps.append(Step(f"{tool.name_zh}（{version.tenor}）利率，自{entry.from_}起",
+                             f"{tool.name_en} ({version.tenor}) rate, effective {entry.from_}",
+                             value=format_rate(Decimal(rate)), cite=entry.cite))
+    result.extra.update({"tool": tool.id, "tenor": version.tenor, "relending_rate": rate,
+                         "rate_effective_from": entry.from_.isoformat()})
+    share = version.share_of_principal
+    principal = facts.get("loan.principal_fen")
+    if share is not None and principal is not None:
+        refinanced = apply_rate(principal, share.rate, version.rounding)
+        result.steps.insert(0, Step("贷款本金", "loan principal", amount_fen=principal))
+        result.steps.insert(1, Step(f"人民银行按本金的{format_rate(share.rate)}提供再贷款",
+                                    f"PBoC refinances {format_rate(share.rate)} of the principal",
+                                    amount_fen=refinanced, cite=share.cite))
+        result.extra["relending_principal_fen"] = refinanced
+
+
+def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, Any], as_of: date) -> None:
+    if scheme.event == "quarter_end":
+        event = quarter_end(as_of)
+    else:
+        event = facts[scheme.event]
+    if event is None:
+        result.conditions.append(_implicit(f"已填写{scheme.event_label_zh}", f"{scheme.event_label_en} is given",
+                                           Outcome.unknown, confirm=(f"请填写{scheme.event_label_zh}",
+                                                                     f"Please give the {scheme.event_label_en}")))
+        return
+    established = facts.get("fund.established_date")
+    legacy_probe = established if established is not None else event
+    legacy = version.legacy_before is not None and legacy_probe < version.legacy_before
+    try:
+        answer = deadline_after(legacy_probe if legacy else event,
+                                working_days=version.working_days.value if version.working_days else None,
+                                months=version.months.value if version.months else None,
+                                legacy_before=version.legacy_before, legacy_event=version.legacy_event)
+    except CalendarNotPublished as error:
+        result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
+        result.extra.update({"event_date": event.isoformat(), "deadline": None})
+        return
+    period = version.working_days or version.months
+    unit_zh, unit_en = ("个工作日", "working days") if version.working_days else ("个月", "months")
+    result.steps.append(Step(f"起算日：{scheme.event_label_zh}" + ("（办法印发前已设立，按印发日起算）" if legacy else ""),
+                             f"counted from: {scheme.event_label_en}" + (" (set up before the rules: from their issue date)" if legacy else ""),
+                             value=answer.event.isoformat()))
+    result.steps.append(Step(f"{period.value}{unit_zh}内", f"within {period.value} {unit_en}",
+                             value=answer.deadline.isoformat(), cite=period.cite))
+    result.extra.update({"event_date": answer.event.isoformat(), "deadline": answer.deadline.isoformat(),
+                         "working_days": [d.isoformat() for d in answer.working_days],
+                         "is_overdue": answer.deadline < as_of})
+
+
+def _compliance(result: Result, version: Any, facts: dict[str, Any]) -> None:
+    violations = []
+    for rule in version.rules:
+        check = evaluate_condition(rule.violation_when, facts)
+        outcome = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}.get(check.outcome, Outcome.unknown)
+        result.conditions.append(ConditionResult(f"未{rule.label_zh}" if not rule.label_zh.startswith("不") else rule.label_zh,
+                                                 f"No {rule.label_en}", outcome, None, rule.cite,
+                                                 children=(check,)))
+        if check.outcome is Outcome.met:
+            violations.append({"rule": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
+                               "cite": rule.cite.as_dict()})
+    result.violations = violations
+
+
+# --- the loan interest subsidy: tracks, 12-month windows, the per-enterprise yearly cap ---------------------
+
+
+def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profile, base_facts: dict[str, Any],
+                      as_of: date, order: int) -> list[Result]:
+    if not profile.loans:
+        return [_placeholder(scheme, version, order)]
+    common = [evaluate_condition(c, base_facts) for c in scheme.conditions]
+    paid = {}
+    for award in profile.awards:
+        if award.scheme_id == scheme.id and award.date <= as_of:
+            paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
+    options = [_track_option(scheme, version, track, profile, base_facts, common, paid, order)
+               for track in scheme.tracks]
+    viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
+    best = max(viable or options[:1], key=lambda o: (o["eligible"], o["potential"], -o["index"]))
+    note_zh = f"按“{best['track'].label_zh}”路径计算"
+    note_en = f"Evaluated on the '{best['track'].label_en}' track"
+    others = [o for o in options if o is not best]
+    if others:
+        note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
+            f"{o['track'].label_zh}路径可获 {o['potential'] / 100:,.2f} 元" for o in others) + "）"
+        note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
+            f"{o['track'].label_en}: {o['potential'] / 100:,.2f} yuan" for o in others) + ")"
+    for result in best["results"]:
+        result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})
+        result.extra["track"] = best["track"].id
+        if version is None:
+            result.status, result.amount_fen = Status.not_in_force, None
+    return best["results"]
+
+
+def _track_option(scheme: LoanInterestSubsidy, version: Any, track: Any, profile: Profile,
+                  base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
+                  order: int) -> dict[str, Any]:
+    enterprise_conditions = common + [evaluate_condition(c, base_facts) for c in track.enterprise_conditions]
+    pending: list[tuple[Result, Any]] = []
+    results = []
+    for loan in profile.loans:
+        facts = {**base_facts, **loan_facts(loan)}
+        conditions = enterprise_conditions + _issue_window(version, loan.issue_date) + [
+            evaluate_condition(c, facts) for c in scheme.loan_conditions + track.loan_conditions]
+        result = Result(scheme.id, "loan", loan.id, loan.lender, _status(True, conditions), None,
+                        conditions, notes=_notes(scheme), order=order, **_version_fields(version))
+        results.append(result)
+        if result.status in (Status.eligible, Status.needs_confirmation) and version is not None:
+            segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
+                                        version.share.rate, version.subsidy_months.value, version.rounding)
+            pending.append((result, (loan, segments)))
+    # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
+    pending.sort(key=lambda item: (item[0].status is not Status.eligible, item[1][0].issue_date, item[1][0].id))
+    cap = version.annual_cap_per_enterprise.fen if version else 0
+    allocated = allocate_annual_cap([(loan.id, segments) for _, (loan, segments) in pending], cap, paid)
+    for result, (loan, segments) in pending:
+        granted = allocated[loan.id]
+        result.amount_fen = sum(granted.values())
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
+        result.cap_fen = cap
+        used = {year: paid.get(year, 0) for year in granted}
+        for other in pending:
+            for year, amount in allocated[other[1][0].id].items():
+                if year in used:
+                    used[year] += amount
+        result.headroom_fen = min((cap - used[year] for year in used), default=cap)
+        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
+        result.rate = format(version.share.rate, "f")
+        result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
+        result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
+        result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
+                                    cite=version.annual_cap_per_enterprise.cite))
+    eligible = sum(r.amount_fen or 0 for r in results if r.status is Status.eligible)
+    potential = sum(r.amount_fen or 0 for r in results if r.status in (Status.eligible, Status.needs_confirmation))
+    return {"track": track, "results": results, "eligible": eligible, "potential": potential,
+            "index": scheme.tracks.index(track)}
+
+
+
+def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
+    if version is None:
+        return []
+    inside = version.issued_from <= issued <= version.issued_until
+    return [ConditionResult(f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
+                            f"Loan newly issued between {version.issued_from} and {version.issued_until}",
+                            Outcome.met if inside else Outcome.failed, issued.isoformat(), version.issue_window_cite)]
+
+
+# --- stacking -----------------------------------------------------------------------------------------------
+
+
+def _apply_stacking(results: list[Result]) -> None:
+    """从优、就高、不重复: in each stacking group, each unit keeps only its highest award; the rest are superseded."""
+    groups: dict[tuple[str, str | None], list[Result]] = {}
+    for result in results:
+        if result.stacking_group and result.unit_id is not None:
+            groups.setdefault((result.stacking_group, result.unit_id), []).append(result)
+    for members in groups.values():
+        candidates = [r for r in members
+                      if r.status in (Status.eligible, Status.needs_confirmation) and r.amount_fen is not None]
+        if len(candidates) < 2:
+            continue
+        winner = max(candidates, key=lambda r: (r.amount_fen, r.status is Status.eligible, -r.order))
+        for result in candidates:
+            if result is not winner:
+                result.status = Status.superseded
+                result.superseded_by = winner.scheme_id

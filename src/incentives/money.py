@@ -1,0 +1,101 @@
+"""Money: integer fen inside the engine, Decimal rates, one explicit rounding per rule.
+
+Yuan are parsed once at the edges (profile input, scheme data) and formatted only for people.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import Enum
+from typing import NewType
+
+Fen = NewType("Fen", int)
+
+FEN_PER_YUAN = 100
+_ONE = Decimal(1)
+
+
+class Rounding(str, Enum):
+    """How a rule turns an exact Decimal into whole fen."""
+
+    down_to_fen = "down_to_fen"  # "不超过 / 最高" ceilings never round up
+    half_up_to_fen = "half_up_to_fen"
+
+    @property
+    def decimal_mode(self) -> str:
+        return ROUND_FLOOR if self is Rounding.down_to_fen else ROUND_HALF_UP
+
+
+class MoneyError(ValueError):
+    """A value that cannot be an amount of money; carries zh and en messages."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+
+def to_fen(exact_fen: Decimal, rounding: Rounding) -> Fen:
+    """Quantise an exact fen amount to whole fen with the rule's rounding (never the ambient context)."""
+    return Fen(int(exact_fen.quantize(_ONE, rounding=rounding.decimal_mode)))
+
+
+def apply_rate(base: Fen, rate: Decimal, rounding: Rounding) -> Fen:
+    """base × rate, rounded once."""
+    return to_fen(Decimal(base) * rate, rounding)
+
+
+def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:
+    """Parse an int, Decimal or decimal string exactly; reject floats, bools, NaN, infinity and negatives."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError("必须是整数或十进制字符串（不接受浮点数）", "must be an integer or a decimal string, not a float")
+    if isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError(f"“{value}”不是有效的数字", f"'{value}' is not a valid number") from None
+    else:
+        raise MoneyError("必须是数字", "must be a number")
+    if not result.is_finite():
+        raise MoneyError("不能是 NaN 或无穷大", "must be finite (NaN and infinity are rejected)")
+    if result < 0 and not allow_negative:
+        raise MoneyError("不能为负数", "must not be negative")
+    return result
+
+
+def yuan_to_fen(value: object) -> Fen:
+    """Parse a yuan amount given as int / Decimal / decimal string; at most two decimal places."""
+    yuan = parse_decimal(value)
+    fen = yuan * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise MoneyError("金额最多保留两位小数（到分）", "amount has more than two decimal places (finer than a fen)")
+    return Fen(int(fen))
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+
+
+def format_cny(fen: int) -> str:
+    """¥1,234,567.89"""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), FEN_PER_YUAN)
+    return f"{sign}¥{yuan:,}.{cents:02d}"
+
+
+def format_wan(fen: int) -> str:
+    """123.46万元 (rounded half up to 0.01 万元, for display only)."""
+    wan = (Decimal(fen) / (FEN_PER_YUAN * 10_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{wan:,}万元"
+
+
+def format_rate(rate: Decimal) -> str:
+    """0.35 -> 35%"""
+    percent = (rate * 100).normalize()
+    text = format(percent, "f")
+    return f"{text}%"

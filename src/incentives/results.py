@@ -1,0 +1,100 @@
+"""What an evaluation returns: per scheme and unit, a status, an amount, the conditions and the arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .citations import Cite
+from .conditions import ConditionResult
+
+
+class Status(str, Enum):
+    eligible = "eligible"
+    needs_confirmation = "needs_confirmation"
+    ineligible = "ineligible"
+    not_in_force = "not_in_force"
+    superseded = "superseded"
+
+
+STATUS_LABELS = {
+    Status.eligible: ("符合条件", "Eligible"),
+    Status.needs_confirmation: ("待确认", "Needs confirmation"),
+    Status.ineligible: ("不符合", "Ineligible"),
+    Status.not_in_force: ("不在有效期内", "Not in force"),
+    Status.superseded: ("从优不重复（被替代）", "Superseded"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of arithmetic: a label and either an amount in fen or another value (a rate, a date, days)."""
+
+    label_zh: str
+    label_en: str
+    amount_fen: int | None = None
+    value: str | None = None
+    cite: Cite | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label_zh": self.label_zh, "label_en": self.label_en}
+        if self.amount_fen is not None:
+            out["amount_fen"] = self.amount_fen
+        if self.value is not None:
+            out["value"] = self.value
+        if self.cite is not None:
+            out["cite"] = self.cite.as_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Computation:
+    """A calculator's answer: the amount, the steps that led to it, and the cap with its headroom."""
+
+    amount_fen: int
+    steps: tuple[Step, ...]
+    cap_fen: int | None = None
+    binding_cap: bool = False
+    headroom_fen: int | None = None  # cap left after this award (and earlier awards, for cumulative caps)
+    rate: str | None = None  # the rate applied, for charts
+    base_fen: int | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    scheme_id: str
+    unit_kind: str
+    unit_id: str | None
+    unit_name: str | None
+    status: Status
+    amount_fen: int | None
+    conditions: list[ConditionResult]
+    steps: list[Step] = field(default_factory=list)
+    cap_fen: int | None = None
+    binding_cap: bool = False
+    headroom_fen: int | None = None
+    rate: str | None = None
+    base_fen: int | None = None
+    superseded_by: str | None = None
+    stacking_group: str | None = None
+    version_from: str | None = None
+    version_until: str | None = None
+    notes: list[dict[str, str]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    violations: list[dict[str, Any]] | None = None
+    order: int = 0  # position of the scheme in the catalogue, for stable output
+
+    def to_confirm(self) -> list[dict[str, str]]:
+        items = []
+        for condition in self.conditions:
+            for leaf in condition.unknown_leaves():
+                items.append({
+                    "zh": leaf.confirm_zh or f"请确认：{leaf.label_zh}",
+                    "en": leaf.confirm_en or f"Please confirm: {leaf.label_en}",
+                })
+        return items
+
+    def failed(self) -> list[dict[str, str]]:
+        return [{"zh": leaf.label_zh, "en": leaf.label_en, "actual": leaf.actual or ""}
+                for condition in self.conditions for leaf in condition.failed_leaves()]
