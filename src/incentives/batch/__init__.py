@@ -1,0 +1,1 @@
+"""Batch mode: whole tables of enterprises, projects, loans and awards, evaluated column-wise."""
