@@ -40,9 +40,25 @@ def to_fen(exact_fen: Decimal, rounding: Rounding) -> Fen:
     return Fen(int(exact_fen.quantize(_ONE, rounding=rounding.decimal_mode)))
 
 
+def divide_to_fen(numerator: Decimal, divisor: int, rounding: Rounding) -> Fen:
+    """numerator / divisor in exact rational arithmetic, rounded once (no precision-limited Decimal division).
+
+    The numerator must be an exact product of amounts and rates, built with multiplications only.
+    """
+    top, bottom = numerator.as_integer_ratio()
+    quotient, remainder = divmod(top, bottom * divisor)
+    if rounding is Rounding.half_up_to_fen and 2 * remainder >= bottom * divisor:
+        quotient += 1
+    return Fen(quotient)
+
+
 def apply_rate(base: Fen, rate: Decimal, rounding: Rounding) -> Fen:
-    """base × rate, rounded once."""
-    return to_fen(Decimal(base) * rate, rounding)
+    """base × rate, rounded once, in exact integer arithmetic."""
+    top, bottom = rate.as_integer_ratio()
+    quotient, remainder = divmod(base * top, bottom)
+    if rounding is Rounding.half_up_to_fen and 2 * remainder >= bottom:
+        quotient += 1
+    return Fen(quotient)
 
 
 def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:

@@ -73,7 +73,7 @@ def _why(result: Result, lang: str) -> str:
     if result.status is Status.superseded:
         return ("从优不重复，由 " if lang == "zh" else "superseded by ") + (result.superseded_by or "")
     if result.status is Status.needs_confirmation:
-        return ("待确认：" if lang == "zh" else "confirm: ") + "; ".join(i[key] for i in result.to_confirm())
+        return "; ".join(i[key] for i in result.to_confirm())
     if result.status is Status.ineligible:
         failed = result.failed()[:2]
         return ("未满足：" if lang == "zh" else "failed: ") + "; ".join(f[key] for f in failed)
@@ -87,34 +87,56 @@ def _why(result: Result, lang: str) -> str:
 
 
 def evaluation_text(evaluation: Evaluation, lang: str = "zh") -> str:
-    head = _HEAD["zh" if lang == "zh" else "en"]
-    rows = []
-    for result in evaluation.results:
-        scheme = evaluation.catalogue.scheme(result.scheme_id)
-        title = scheme.title_zh if lang == "zh" else scheme.title_en
-        status = STATUS_LABELS[result.status][0 if lang == "zh" else 1]
-        amount = format_cny(result.amount_fen) if result.amount_fen is not None else "—"
-        rows.append((f"{result.scheme_id} {title}", result.unit_id or "—", status, amount, _why(result, lang)))
-    widths = [max(_width(row[i]) for row in rows + [head]) for i in range(4)]
+    """A readable table: what pays (largest first), then what does not and why, then the totals."""
+    zh = lang == "zh"
+    head = _HEAD["zh" if zh else "en"]
+    shown = [r for r in evaluation.results if r.status not in (Status.ineligible,)]
+    shown.sort(key=lambda r: (_STATUS_ORDER[r.status], -(r.amount_fen or 0), r.order))
+    rows = [_row(evaluation, r, lang) for r in shown]
     lines = []
-    if lang == "zh":
+    if zh:
         lines.append(f"企业：{evaluation.profile.enterprise.name}    评估日：{evaluation.as_of}    规则版本：{evaluation.rules_version}")
         size = evaluation.size
-        lines.append(f"企业规模：{size.size_class or '无法判定'}（{'；'.join(size.reasons_zh)}）")
+        lines.append(f"企业规模：{_SIZE_ZH.get(size.size_class, '无法判定')}（{'；'.join(size.reasons_zh)}）")
     else:
         lines.append(f"Enterprise: {evaluation.profile.enterprise.name}    as of: {evaluation.as_of}    "
                      f"rules: {evaluation.rules_version}")
         lines.append(f"Size class: {evaluation.size.size_class or 'undetermined'} ({'; '.join(evaluation.size.reasons_en)})")
     lines.append("")
-    for row in [head] + rows:
-        lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    if rows:
+        widths = [max(_width(row[i]) for row in rows + [head]) for i in range(4)]
+        for row in [head] + rows:
+            lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    ineligible = [r for r in evaluation.results if r.status is Status.ineligible]
+    if ineligible:
+        lines.append("")
+        lines.append(f"不符合条件（{len(ineligible)} 项）：" if zh else f"Ineligible ({len(ineligible)}):")
+        by_scheme: dict[str, list[Result]] = {}
+        for result in ineligible:
+            by_scheme.setdefault(result.scheme_id, []).append(result)
+        for scheme_id, results in by_scheme.items():
+            units = ", ".join(r.unit_id for r in results if r.unit_id) or "—"
+            lines.append(f"  {scheme_id} [{units}]  {_why(results[0], lang)}")
     lines.append("")
-    if lang == "zh":
+    if zh:
         lines.append(f"确定可获合计：{format_cny(evaluation.total_fen)}    含待确认合计：{format_cny(evaluation.potential_total_fen)}")
     else:
         lines.append(f"Total (eligible): {format_cny(evaluation.total_fen)}    "
-                     f"with items to confirm: {format_cny(evaluation.potential_total_fen)}")
+                     f"including items to confirm: {format_cny(evaluation.potential_total_fen)}")
     return "\n".join(lines) + "\n"
+
+
+_STATUS_ORDER = {Status.eligible: 0, Status.needs_confirmation: 1, Status.superseded: 2, Status.not_in_force: 3,
+                 Status.ineligible: 4}
+_SIZE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+
+
+def _row(evaluation: Evaluation, result: Result, lang: str) -> tuple[str, str, str, str, str]:
+    scheme = evaluation.catalogue.scheme(result.scheme_id)
+    title = scheme.title_zh if lang == "zh" else scheme.title_en
+    status = STATUS_LABELS[result.status][0 if lang == "zh" else 1]
+    amount = format_cny(result.amount_fen) if result.amount_fen is not None else "—"
+    return (f"{result.scheme_id} {title}", result.unit_id or "—", status, amount, _why(result, lang))
 
 
 def _width(text: str) -> int:

@@ -428,5 +428,37 @@ class SmeSizeFile(Strict):
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema for scheme files (the document-with-schemes form)."""
-    return SchemeFile.model_json_schema(by_alias=True)
+    """JSON Schema for scheme files (the document-with-schemes form).
+
+    Wherever a citation is expected, the name of an entry under `citations` may be given instead; the loader
+    resolves it, so the schema allows both.
+    """
+    schema = SchemeFile.model_json_schema(by_alias=True)
+    schema["title"] = "incentives scheme file"
+    definitions = schema.get("$defs", {})
+    if "Cite" in definitions:
+        _point_cites_at(schema, skip=definitions["Cite"])
+        definitions["CiteOrName"] = {
+            "anyOf": [{"$ref": "#/$defs/Cite"}, {"type": "string", "description": "name of an entry in `citations`"}]
+        }
+    return schema
+
+
+def _point_cites_at(node: Any, skip: Any) -> None:
+    """Replace every $ref to Cite (outside the Cite definition and the citations map) with CiteOrName."""
+    if node is skip:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "citations":
+                continue
+            if isinstance(value, dict) and value.get("$ref") == "#/$defs/Cite":
+                node[key] = {**value, "$ref": "#/$defs/CiteOrName"}
+            else:
+                _point_cites_at(value, skip)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict) and value.get("$ref") == "#/$defs/Cite":
+                node[index] = {**value, "$ref": "#/$defs/CiteOrName"}
+            else:
+                _point_cites_at(value, skip)

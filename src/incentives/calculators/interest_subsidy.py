@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 
 from ..dates import add_months
-from ..money import Rounding, format_rate, to_fen
+from ..money import Rounding, divide_to_fen, format_rate
 from ..results import Step
 
-DAYS_PER_YEAR = Decimal(365)
+DAYS_PER_YEAR = 365  # actual/365
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +30,26 @@ def subsidy_segments(
     principal_fen: int, annual_rate: Decimal, issue: date, maturity: date, share: Decimal, months: int,
     rounding: Rounding,
 ) -> list[Segment]:
-    """The subsidy of one loan, per calendar year: principal × rate × days/365 × share, rounded once per year."""
+    """The subsidy of one loan, per calendar year: principal × rate × days/365 × share.
+
+    Rounding is applied to the running total, and each year gets the difference of rounded running totals, so
+    the years add up to exactly the rounded subsidy of the whole window (a 365-day loan of ¥10M at 4% gets
+    ¥140,000.00, not a fen less because it straddles 1 January).
+    """
     window_end = min(add_months(issue, months), maturity)
     segments = []
     start = issue
+    days_so_far = 0
+    paid_so_far = 0
     while start < window_end:
-        year_end = date(start.year + 1, 1, 1)
-        end = min(window_end, year_end)
-        days = (end - start).days
-        exact = Decimal(principal_fen) * annual_rate * Decimal(days) * share / DAYS_PER_YEAR
-        segments.append(Segment(start.year, start, end, days, to_fen(exact, rounding)))
+        end = min(window_end, date(start.year + 1, 1, 1))
+        days_so_far += (end - start).days
+        rate_top, rate_bottom = annual_rate.as_integer_ratio()
+        share_top, share_bottom = share.as_integer_ratio()
+        exact_numerator = Decimal(principal_fen * rate_top * days_so_far * share_top)
+        rounded_so_far = divide_to_fen(exact_numerator, rate_bottom * share_bottom * DAYS_PER_YEAR, rounding)
+        segments.append(Segment(start.year, start, end, (end - start).days, rounded_so_far - paid_so_far))
+        paid_so_far = rounded_so_far
         start = end
     return segments
 
