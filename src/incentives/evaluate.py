@@ -254,7 +254,9 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
             continue
         for unit_id, unit_name, unit_facts in units:
             facts = {**base_facts, **unit_facts,
-                     "history.has_award_for_scheme": any(a.scheme_id == scheme.id for a in profile.awards)}
+                     # an award dated after the evaluation date had not been received on that date
+                     "history.has_award_for_scheme": any(a.scheme_id == scheme.id and a.date <= as_of
+                                                         for a in profile.awards)}
             results.append(_evaluate_unit(scheme, version, facts, profile, as_of, unit_id, unit_name, order, cat))
     _apply_stacking(results)
     results.sort(key=lambda r: r.order)
@@ -341,7 +343,9 @@ def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, A
                                 months=version.months.value if version.months else None,
                                 legacy_before=version.legacy_before, legacy_event=version.legacy_event)
     except CalendarNotPublished as error:
-        result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
+        # never a Monday-to-Friday guess: the deadline stays open until the calendar is published
+        result.conditions.append(_implicit(f"{error.year}年节假日安排已发布", f"the {error.year} holiday calendar is published",
+                                           Outcome.unknown, None, (error.zh, error.en)))
         result.extra.update({"event_date": event.isoformat(), "deadline": None})
         return
     period = version.working_days or version.months
@@ -385,7 +389,12 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     options = [_track_option(scheme, version, track, profile, base_facts, common, paid, order)
                for track in scheme.tracks]
     viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
-    best = max(viable or options[:1], key=lambda o: (o["eligible"], o["potential"], -o["index"]))
+    if viable:
+        best = max(viable, key=lambda o: (o["eligible"], o["potential"], -o["index"]))
+    else:
+        # no track fits: explain with the closest one (fewest failed conditions), so a high-tech firm that lost
+        # its certificate is told that, not that it is not a manufacturer
+        best = min(options, key=lambda o: (sum(len(r.failed()) for r in o["results"]), o["index"]))
     note_zh = f"按“{best['track'].label_zh}”路径计算"
     note_en = f"Evaluated on the '{best['track'].label_en}' track"
     others = [o for o in options if o is not best]
