@@ -17,7 +17,7 @@ from .conditions import ConditionResult, Outcome, evaluate as evaluate_condition
 from .dates import quarter_end
 from .errors import CalendarNotPublished
 from .facts import enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
-from .money import apply_rate, format_rate
+from .money import apply_rate, fen_to_yuan, format_rate
 from .profile import Profile
 from .results import Computation, Result, Status, Step
 from .scheme_files import (
@@ -98,7 +98,7 @@ def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tup
                                confirm=(f"请填写{label_zh}", f"Please give the {label_en}"))
     if value <= 0:
         return None, _implicit(f"{label_zh}大于0", f"{label_en} is above zero", Outcome.failed, "0")
-    return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, f"{value / 100:,.2f}")
+    return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, f"{fen_to_yuan(value):,}")
 
 
 def _awards(profile: Profile, scheme_id: str, as_of: date, unit_id: str | None = None, year: int | None = None) -> int:
@@ -400,9 +400,9 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     others = [o for o in options if o is not best]
     if others:
         note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
-            f"{o['track'].label_zh}路径可获 {o['potential'] / 100:,.2f} 元" for o in others) + "）"
+            f"{o['track'].label_zh}路径可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
         note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
-            f"{o['track'].label_en}: {o['potential'] / 100:,.2f} yuan" for o in others) + ")"
+            f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan" for o in others) + ")"
     for result in best["results"]:
         result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})
         result.extra["track"] = best["track"].id

@@ -87,10 +87,18 @@ def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:
 def yuan_to_fen(value: object) -> Fen:
     """Parse a yuan amount given as int / Decimal / decimal string; at most two decimal places."""
     yuan = parse_decimal(value)
-    fen = yuan * FEN_PER_YUAN
-    if fen != fen.to_integral_value():
+    # read the digits exactly: Decimal arithmetic would round to the context's 28 digits and let
+    # "1.0000000000000000000000000001" through as 100 fen
+    _, digits, exponent = yuan.as_tuple()
+    if not any(digits):
+        return Fen(0)
+    while exponent < -2 and digits and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    if exponent < -2:
         raise MoneyError("金额最多保留两位小数（到分）", "amount has more than two decimal places (finer than a fen)")
-    return Fen(int(fen))
+    if len(digits) + exponent > 30:
+        raise MoneyError("金额过大", "amount is too large")
+    return Fen(int("".join(map(str, digits)) or "0") * 10 ** (exponent + 2))
 
 
 def fen_to_yuan(fen: int) -> Decimal:

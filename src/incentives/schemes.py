@@ -2,24 +2,28 @@
 
 Scheme files hold a document and its schemes; files under tables/ hold reference tables (PBoC rates, SME size
 thresholds). Worked examples (*.cases.yaml) sit next to the files they test and are not loaded here.
+
+Validating the files is a large part of a CLI run's start-up, so the validated catalogue is kept in a cache file
+keyed by the data (rules_version) and by the code that validates it; a broken file is never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+import pydantic
 from pydantic import ValidationError
 
 from . import __version__
 from .resources import schemes_dir
 from .scheme_files import Document, RateTableFile, Scheme, SchemeFile, SmeSizeFile, StackingGroup
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SchemeFileError(Exception):
@@ -80,8 +84,10 @@ def _resolve_citations(node: Any, citations: dict[str, Any], loc: tuple[Any, ...
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import yaml  # deferred: a cached catalogue needs no YAML
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         raise SchemeFileError(path, [("(yaml)", str(error))]) from None
     if not isinstance(data, dict):
@@ -174,7 +180,52 @@ def _check_rate_tools(schemes: list[Scheme], rates: RateTableFile, files: dict[s
                                       [(f"{scheme.id}.versions[{index}].tool", f"unknown rate tool '{tool}'")])
 
 
+# the modules whose code decides what a validated catalogue contains
+_VALIDATING_MODULES = ("schemes.py", "scheme_files.py", "conditions.py", "citations.py", "facts.py", "money.py")
+
+
+def default_cache_dir() -> Path | None:
+    """INCENTIVES_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/incentives or ~/.cache/incentives."""
+    override = os.environ.get("INCENTIVES_CACHE_DIR")
+    if override is not None:
+        return Path(override) if override else None
+    try:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "incentives"
+    except RuntimeError:  # no home directory to put a cache in
+        return None
+
+
+def _cache_key(root: Path) -> str:
+    digest = hashlib.sha256(rules_version(root).encode())
+    digest.update(f"{sys.version_info[:2]} pydantic {pydantic.VERSION}".encode())
+    for module in _VALIDATING_MODULES:
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def cached_catalogue(root: Path, cache_dir: Path | None) -> Catalogue:
+    """load_catalogue(root), reusing a validated copy from cache_dir when the data and the code are unchanged."""
+    if cache_dir is None:
+        return load_catalogue(root)
+    path = cache_dir / f"catalogue-{_cache_key(root)}.pickle"
+    try:
+        cached = pickle.loads(path.read_bytes())
+        if isinstance(cached, Catalogue):
+            return cached
+    except Exception:  # missing, unreadable or from other code: validate afresh below
+        pass
+    loaded = load_catalogue(root)  # raises SchemeFileError for a broken file, so nothing broken is cached
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only home is fine: validate every time
+    return loaded
+
+
 @cache
 def catalogue() -> Catalogue:
-    """The bundled catalogue, loaded once per process."""
-    return load_catalogue(schemes_dir())
+    """The bundled catalogue, loaded once per process (from the validated cache when it is current)."""
+    return cached_catalogue(schemes_dir(), default_cache_dir())
