@@ -120,12 +120,8 @@ def cmd_rate(args: argparse.Namespace) -> int:
     return 0
 
 
-def deadline_rules(cat) -> dict[str, Any]:
-    return {scheme.id: scheme for scheme in cat.schemes if scheme.kind == "deadline"}
-
-
 def cmd_deadline(args: argparse.Namespace) -> int:
-    from .calculators.deadline import deadline_after
+    from .calculators.deadline import deadline_after, deadline_rules, pick_deadline_version
     from .errors import CalendarNotPublished
 
     cat = _catalogue()
@@ -153,17 +149,6 @@ def cmd_deadline(args: argparse.Namespace) -> int:
     return 0
 
 
-def pick_deadline_version(rule: Any, event: date) -> Any:
-    """The version in force on the event; an event before the first version uses the first (legacy events)."""
-    versions = sorted(rule.versions, key=lambda v: v.from_)
-    for version in versions:
-        if version.from_ <= event and (version.until is None or event <= version.until):
-            return version
-    if event < versions[0].from_:
-        return versions[0]
-    return versions[-1]
-
-
 def cmd_profile(args: argparse.Namespace) -> int:
     from .profile import profile_json_schema
 
@@ -182,6 +167,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .batch.cli import run_batch_command
 
     return run_batch_command(args)
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from .store.cli import run_users_command
+
+    return run_users_command(args)
 
 
 # --- parser -------------------------------------------------------------------------------------------------
@@ -238,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --engine dask")
     run.add_argument("--chunk-size", type=int, default=200_000)
     batch.set_defaults(func=cmd_batch)
+
+    from .store.cli import add_users_parser  # argparse only: SQLAlchemy loads when the command runs
+
+    add_users_parser(sub).set_defaults(func=cmd_users)
     return parser
 
 

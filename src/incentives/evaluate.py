@@ -471,10 +471,11 @@ def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
 
 def _apply_stacking(results: list[Result]) -> None:
     """从优、就高、不重复: in each stacking group, each unit keeps only its highest award; the rest are superseded."""
-    groups: dict[tuple[str, str | None], list[Result]] = {}
+    groups: dict[tuple[str, str, str | None], list[Result]] = {}
     for result in results:
         if result.stacking_group and result.unit_id is not None:
-            groups.setdefault((result.stacking_group, result.unit_id), []).append(result)
+            # a project and a loan may share an id; they are different units
+            groups.setdefault((result.stacking_group, result.unit_kind, result.unit_id), []).append(result)
     for members in groups.values():
         candidates = [r for r in members
                       if r.status in (Status.eligible, Status.needs_confirmation) and r.amount_fen is not None]

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    StrictBool,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -80,7 +81,7 @@ Rate = Annotated[
         }
     ),
 ]
-Count = Annotated[int, BeforeValidator(_strict_int), Field(ge=0, le=10_000_000)]
+Count = Annotated[int, Field(ge=0, le=10_000_000), BeforeValidator(_strict_int)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
@@ -119,24 +120,24 @@ class Ownership(str, Enum):
 class Certifications(Strict):
     """Certificates held and valid on the evaluation date; None = not stated."""
 
-    hnte: bool | None = Field(None, description="高新技术企业 (valid certificate)")
-    tech_sme: bool | None = Field(None, description="科技型中小企业")
-    specialized_sme: bool | None = Field(None, description="专精特新中小企业")
-    little_giant: bool | None = Field(None, description="专精特新“小巨人”")
-    single_champion: bool | None = Field(None, description="制造业单项冠军")
-    chain_leader: bool | None = Field(None, description="链主企业")
-    tech_leader: bool | None = Field(None, description="科技领军企业")
+    hnte: StrictBool | None = Field(None, description="高新技术企业 (valid certificate)")
+    tech_sme: StrictBool | None = Field(None, description="科技型中小企业")
+    specialized_sme: StrictBool | None = Field(None, description="专精特新中小企业")
+    little_giant: StrictBool | None = Field(None, description="专精特新“小巨人”")
+    single_champion: StrictBool | None = Field(None, description="制造业单项冠军")
+    chain_leader: StrictBool | None = Field(None, description="链主企业")
+    tech_leader: StrictBool | None = Field(None, description="科技领军企业")
 
 
 class Declarations(Strict):
     """Facts only the enterprise can declare; None = not stated (the result then asks to confirm)."""
 
-    on_dishonesty_list: bool | None = Field(None, description="列入严重失信主体名单")
-    main_business_encouraged: bool | None = Field(
+    on_dishonesty_list: StrictBool | None = Field(None, description="列入严重失信主体名单")
+    main_business_encouraged: StrictBool | None = Field(
         None, description="主营业务属于《产业结构调整指导目录(2024年本)》鼓励类"
     )
-    on_tech_sme_list: bool | None = Field(None, description="列入科技创新和技术改造再贷款科技型企业备选名单")
-    has_high_rd_intensity: bool | None = Field(None, description="研发投入水平较高 (threshold not published)")
+    on_tech_sme_list: StrictBool | None = Field(None, description="列入科技创新和技术改造再贷款科技型企业备选名单")
+    has_high_rd_intensity: StrictBool | None = Field(None, description="研发投入水平较高 (threshold not published)")
 
 
 class Enterprise(Strict):
@@ -229,8 +230,8 @@ class Project(Strict):
     pilot_service_fees_fen: Fen | None = Field(
         None, alias="pilot_service_fees_yuan", description="当年购买中试服务费用, yuan"
     )
-    is_independent_legal_entity: bool | None = Field(None, description="独立法人")
-    is_new: bool | None = Field(None, description="新建 (e.g. a newly built pilot platform)")
+    is_independent_legal_entity: StrictBool | None = Field(None, description="独立法人")
+    is_new: StrictBool | None = Field(None, description="新建 (e.g. a newly built pilot platform)")
 
 
 class LoanType(str, Enum):
@@ -263,8 +264,8 @@ class Loan(Strict):
     purpose: LoanPurpose | None = None
     region_of_use: Region | None = None
     lender: str | None = Field(None, max_length=100)
-    claimed_under_other_policy: bool | None = Field(None, description="已按广东省其他贴息政策申领")
-    for_tech_upgrade_project: bool | None = Field(None, description="用于列入清单的技术改造/设备更新项目")
+    claimed_under_other_policy: StrictBool | None = Field(None, description="已按广东省其他贴息政策申领")
+    for_tech_upgrade_project: StrictBool | None = Field(None, description="用于列入清单的技术改造/设备更新项目")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Loan:
@@ -301,13 +302,13 @@ class FundInvestment(Strict):
     id: Identifier
     target: str | None = Field(None, max_length=200)
     industry_catalogue: IndustryCatalogue | None = None
-    is_disguised_debt: bool | None = Field(None, description="名股实债")
-    is_public_stock_trading: bool | None = Field(None, description="公开交易类股票投资")
+    is_disguised_debt: StrictBool | None = Field(None, description="名股实债")
+    is_public_stock_trading: StrictBool | None = Field(None, description="公开交易类股票投资")
     public_trading_kind: PublicTradingKind | None = None
-    permitted_by_fund_plan: bool | None = Field(None, description="设立方案明确可参与")
-    is_derivatives_trading: bool | None = Field(None, description="期货等衍生品类交易")
-    provides_guarantee: bool | None = Field(None, description="为企业或项目提供担保")
-    bears_unlimited_liability: bool | None = Field(None, description="承担无限责任的投资")
+    permitted_by_fund_plan: StrictBool | None = Field(None, description="设立方案明确可参与")
+    is_derivatives_trading: StrictBool | None = Field(None, description="期货等衍生品类交易")
+    provides_guarantee: StrictBool | None = Field(None, description="为企业或项目提供担保")
+    bears_unlimited_liability: StrictBool | None = Field(None, description="承担无限责任的投资")
 
 
 class Fund(Strict):

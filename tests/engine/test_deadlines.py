@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from incentives.calculators.deadline import deadline_after
-from incentives.cli import pick_deadline_version
+from incentives.calculators.deadline import pick_deadline_version
 from incentives.dates import is_working_day, nth_working_day_after, quarter_end
 from incentives.errors import CalendarNotPublished
 from incentives.schemes import catalogue

@@ -127,3 +127,17 @@ def schema(columns: tuple[Column, ...]) -> dict[str, pl.DataType]:
 
 def empty(columns: tuple[Column, ...]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema(columns))
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The four batch tables in memory, keyed by enterprise_id (dtypes as in the column lists above)."""
+
+    enterprises: pl.DataFrame
+    projects: pl.DataFrame
+    loans: pl.DataFrame
+    awards: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> Tables:
+        return cls(empty(ENTERPRISES), empty(PROJECTS), empty(LOANS), empty(AWARDS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ..dates import add_months, nth_working_day_after
 
@@ -25,3 +26,19 @@ def deadline_after(event: date, *, working_days: int | None = None, months: int 
         return DeadlineAnswer(event, deadline, tuple(counted))
     assert months is not None
     return DeadlineAnswer(event, add_months(event, months), ())
+
+
+def deadline_rules(cat: Any) -> dict[str, Any]:
+    """Every scheme of kind `deadline` in the catalogue, by id."""
+    return {scheme.id: scheme for scheme in cat.schemes if scheme.kind == "deadline"}
+
+
+def pick_deadline_version(rule: Any, event: date) -> Any:
+    """The version in force on the event; an event before the first version uses the first (legacy events)."""
+    versions = sorted(rule.versions, key=lambda v: v.from_)
+    for version in versions:
+        if version.from_ <= event and (version.until is None or event <= version.until):
+            return version
+    if event < versions[0].from_:
+        return versions[0]
+    return versions[-1]

@@ -1,0 +1,173 @@
+"""Load test of `incentives serve` with wrk on loopback (targets: API ≥ 1,000 req/s with p99 ≤ 25 ms at 32
+connections; HTML results fragment ≥ 300 req/s; cold start to the first answered request ≤ 2 s).
+
+    .venv/bin/python bench/web_bench.py                       # 15 s per endpoint, 32 connections
+    .venv/bin/python bench/web_bench.py --duration 30 --workers 2   # INCENTIVES_WEB_WORKERS=2 for the server
+    .venv/bin/python bench/web_bench.py --profile             # CPU time of each part of one request
+
+The typical profile is the Songjiang example (3 projects) with a second loan added: 3 projects, 2 loans. The
+fragment is what htmx asks for: the form posted with HX-Request, answered with the results block only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = Path(sys.executable).with_name("incentives")
+AS_OF = "2026-06-01"
+
+
+def typical_profile() -> dict:
+    profile = json.loads((REPO / "examples" / "songjiang-satellite.json").read_text(encoding="utf-8"))
+    second = dict(profile["loans"][0], id="bocom-2026-04", principal_yuan="20000000", annual_rate="0.031",
+                  issue_date="2026-04-15", maturity_date="2028-04-14", lender="交通银行上海分行")
+    profile["loans"].append(second)
+    assert len(profile["projects"]) == 3 and len(profile["loans"]) == 2
+    return profile
+
+
+def form_body(profile: dict) -> str:
+    from incentives.web.forms import state_from_document
+
+    state = state_from_document(profile, AS_OF)
+    pairs: list[tuple[str, str]] = [("as_of", AS_OF), ("carry", state.carry), ("action", "evaluate")]
+    for name, value in state.values.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((name, item))
+    return urlencode(pairs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, workers: int) -> tuple[subprocess.Popen, float]:
+    """Start `incentives serve`; returns the process and the seconds until the first answered request."""
+    command = [str(CLI), "serve", "--port", str(port)]
+    environment = {**os.environ, "INCENTIVES_WEB_WORKERS": str(workers)}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+    url = f"http://127.0.0.1:{port}/api/v1/schemes"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return process, time.perf_counter() - started
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("incentives serve exited")
+            time.sleep(0.005)
+
+
+def lua_script(body: str, content_type: str, extra_headers: dict[str, str]) -> str:
+    headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in extra_headers.items())
+    return (f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "{content_type}"\n{headers}'
+            f"wrk.body = [==[{body}]==]\n")
+
+
+def run_wrk(url: str, script: str, connections: int, duration: int, threads: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as handle:
+        handle.write(script)
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
+                             handle.name, url], capture_output=True, text=True, check=True).stdout
+    Path(handle.name).unlink()
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {"req_per_s": rate, "p99_ms": float(p99.group(1)) * scale,
+            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def profile_one_request() -> None:
+    """CPU time of one request's parts, in process (CPU time, so other load on the machine matters less)."""
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from incentives.evaluate import evaluate
+    from incentives.profile import loads_exact, parse_profile
+    from incentives.report import evaluation_dict, evaluation_json
+    from incentives.web.app import create_app
+    from incentives.web.json_types import type_problems
+
+    import orjson
+
+    profile_document = typical_profile()
+    body = json.dumps({"as_of": AS_OF, "profile": profile_document}, ensure_ascii=False)
+    as_of = date.fromisoformat(AS_OF)
+    profile = parse_profile(profile_document)
+    evaluation = evaluate(profile, as_of)
+    document = evaluation_dict(evaluation)
+    client = TestClient(create_app())
+    form = form_body(profile_document)
+    hx = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
+    parts = {
+        "decode JSON (exact decimals)": lambda: loads_exact(body),
+        "check JSON types": lambda: type_problems(profile_document, "Profile", "$.profile"),
+        "parse profile": lambda: parse_profile(profile_document),
+        "evaluate (engine)": lambda: evaluate(profile, as_of),
+        "evaluation_dict": lambda: evaluation_dict(evaluation),
+        "orjson, indent 2": lambda: orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        "json.dumps, indent 2 (CLI)": lambda: evaluation_json(evaluation),
+        "API request end to end": lambda: client.post("/api/v1/evaluate", content=body),
+        "HTML fragment end to end": lambda: client.post("/", content=form, headers=hx),
+    }
+    runs = 100
+    for name, call in parts.items():
+        call()
+        start = time.process_time()
+        for _ in range(runs):
+            call()
+        print(f"{name:<30} {(time.process_time() - start) / runs * 1000:7.2f} ms CPU")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--profile", action="store_true", help="in-process time breakdown instead of wrk")
+    args = parser.parse_args()
+    if args.profile:
+        profile_one_request()
+        return
+    profile = typical_profile()
+    api_body = json.dumps({"as_of": AS_OF, "profile": profile}, ensure_ascii=False)
+    port = free_port()
+    process, cold_start = start_server(port, args.workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        print(f"cold start of `incentives serve` to first answered request: {cold_start * 1000:.0f} ms")
+        for name, path, script in [
+            ("POST /api/v1/evaluate", "/api/v1/evaluate", lua_script(api_body, "application/json", {})),
+            ("POST / (HTML results fragment, HX-Request)", "/",
+             lua_script(form_body(profile), "application/x-www-form-urlencoded", {"HX-Request": "true"})),
+        ]:
+            run_wrk(base + path, script, args.connections, 2, args.threads)  # warm-up
+            result = run_wrk(base + path, script, args.connections, args.duration, args.threads)
+            print(f"{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
+                  f"non-2xx {result['non_2xx']}  (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+                  f"{args.workers} worker{'s' if args.workers > 1 else ''})")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The loan interest subsidy, column-wise: tracks, the 12-month window split by calendar year, the yearly cap.
+
+Mirrors evaluate._interest_subsidy:
+- each loan is checked on each track (common + track enterprise conditions, the issue-date window, the loan
+  conditions);
+- the subsidised window [issue, issue + N months) is cut at maturity and split at 1 January; each year gets
+  the difference of the running total rounded once (interest_subsidy.subsidy_segments), in Int128 integers;
+- the per-enterprise yearly room (cap − awards already paid that year) is filled loan by loan: eligible loans
+  first, then those to confirm, each by issue date and id (allocate_annual_cap);
+- the enterprise is put on the track that pays most (confirmed, then potential; the earlier track on a tie).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from ..money import Rounding
+from ..scheme_files import LoanInterestSubsidy
+from .compile_conditions import Compiled, FactResolver, Reason, all_of, compile_condition
+from .scheme_plans import ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, version_on
+from .unit_frames import ROW, UNIT_ROW, spread
+
+
+@dataclass
+class InterestPlan:
+    scheme: LoanInterestSubsidy
+    order: int
+    version: Any
+    tracks: list[list[Compiled]]  # per track, every condition in the scalar order
+
+
+def plan_interest(scheme: LoanInterestSubsidy, order: int, as_of: date, resolve: FactResolver) -> InterestPlan:
+    version = version_on(scheme, as_of)
+    common = [compile_condition(c, resolve) for c in scheme.conditions]
+    loan_common = [compile_condition(c, resolve) for c in scheme.loan_conditions]
+    tracks = []
+    for track in scheme.tracks:
+        window = []
+        if version is not None:
+            issued = resolve("loan.issue_date")
+            inside = (issued >= version.issued_from) & (issued <= version.issued_until)
+            zh = f"贷款在{version.issued_from}至{version.issued_until}期间新发放"
+            en = f"Loan newly issued between {version.issued_from} and {version.issued_until}"
+            window = [Compiled(inside, zh, en, [Reason(inside.not_(), zh, en)], [])]
+        tracks.append(common + [compile_condition(c, resolve) for c in track.enterprise_conditions] + window
+                      + loan_common + [compile_condition(c, resolve) for c in track.loan_conditions])
+    return InterestPlan(scheme, order, version, tracks)
+
+
+def _status(met: pl.Expr) -> pl.Expr:
+    return (pl.when(met).then(pl.lit(ELIGIBLE, dtype=pl.UInt8)).when(met.not_()).then(pl.lit(INELIGIBLE, dtype=pl.UInt8))
+            .otherwise(pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8)))
+
+
+def _segments(loans: pl.DataFrame, version: Any) -> pl.DataFrame:
+    """One row per (loan, calendar year) of the subsidised window, with that year's subsidy in fen."""
+    share_num, share_den = version.share.rate.as_integer_ratio()
+    months = version.subsidy_months.value
+    i128 = pl.Int128
+    window_end = pl.min_horizontal(pl.col("loan.issue_date").dt.offset_by(f"{months}mo"), pl.col("loan.maturity_date"))
+    divisor = pl.col("_rate_den").cast(i128) * pl.lit(share_den * 365, dtype=i128)
+    numerator = (pl.col("loan.principal_fen").cast(i128) * pl.col("_rate_num").cast(i128)
+                 * pl.col("_cum_days").cast(i128) * pl.lit(share_num, dtype=i128))
+    if version.rounding is Rounding.down_to_fen:
+        rounded = numerator // divisor
+    else:
+        rounded = (numerator * 2 + divisor) // (divisor * 2)
+    return (loans.lazy()
+            .select(ROW, UNIT_ROW, "loan.issue_date", "unit_id", "loan.principal_fen", "_rate_num", "_rate_den",
+                    window_end.alias("_end"))
+            .with_columns(pl.int_ranges(pl.col("loan.issue_date").dt.year(),
+                                        pl.col("_end").dt.offset_by("-1d").dt.year() + 1, dtype=pl.Int32).alias("_year"))
+            .explode("_year")
+            .with_columns(pl.min_horizontal(pl.col("_end"), pl.date(pl.col("_year") + 1, 1, 1)).alias("_seg_end"))
+            .with_columns((pl.col("_seg_end") - pl.col("loan.issue_date")).dt.total_days().alias("_cum_days"))
+            .with_columns(rounded.cast(pl.Int64).alias("_cum_fen"))
+            # a loan's years sit next to each other after the explode: the previous row is the previous year
+            .with_columns((pl.col("_cum_fen") - pl.when(pl.col(UNIT_ROW).shift(1) == pl.col(UNIT_ROW))
+                           .then(pl.col("_cum_fen").shift(1)).otherwise(0)).alias("_seg"))
+            .select(ROW, UNIT_ROW, "_year", "_seg", "loan.issue_date", "unit_id")
+            .collect())
+
+
+def _paid_by_year(awards: pl.DataFrame, scheme_id: str, as_of: date) -> pl.LazyFrame:
+    return (awards.lazy().filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of))
+            .group_by(ROW, pl.col("date").dt.year().cast(pl.Int32).alias("_year"))
+            .agg(pl.col("amount_fen").sum().alias("_paid")))
+
+
+def _allocate(segments: pl.DataFrame, status: pl.Series, paid: pl.LazyFrame, cap: int) -> pl.DataFrame:
+    """allocate_annual_cap for one track: granted fen per (loan, year) of the loans still in play."""
+    seg = (segments.lazy().with_columns(status.gather(segments[UNIT_ROW]).alias("_status"))
+           .filter(pl.col("_status") <= NEEDS_CONFIRMATION)
+           .join(paid, on=[ROW, "_year"], how="left")
+           .with_columns(pl.max_horizontal(pl.lit(cap, dtype=pl.Int64) - pl.col("_paid").fill_null(0),
+                                           pl.lit(0, dtype=pl.Int64)).alias("_room"))
+           .with_columns(pl.col("_seg").sum().over(ROW, "_year").alias("_year_total"))
+           .collect())
+    fits = seg.filter(pl.col("_year_total") <= pl.col("_room")).with_columns(pl.col("_seg").alias("_granted"))
+    # only where the year's subsidies exceed the room does the order matter: fill it loan by loan
+    over = (seg.lazy().filter(pl.col("_year_total") > pl.col("_room"))
+            .sort(ROW, "_year", pl.col("_status") != ELIGIBLE, "loan.issue_date", "unit_id")
+            .with_columns((pl.col("_seg").cum_sum().over(ROW, "_year") - pl.col("_seg")).alias("_before"))
+            .with_columns(pl.min_horizontal(pl.col("_seg"), pl.max_horizontal(pl.col("_room") - pl.col("_before"),
+                                                                              pl.lit(0, dtype=pl.Int64))).alias("_granted"))
+            .drop("_before").collect())
+    return pl.concat([fits, over], how="vertical")
+
+
+def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per loan (in loan-frame order): status, amount, cap, binding, headroom and the chosen track's index."""
+    n_tracks = len(plan.tracks)
+    statuses = loans.lazy().select(
+        *[_status(all_of(t)).alias(f"_s{i}") for i, t in enumerate(plan.tracks)],
+        *[pl.sum_horizontal([pl.when(r.when).then(1).otherwise(0) for c in t for r in c.failed]).alias(f"_nf{i}")
+          for i, t in enumerate(plan.tracks)]).collect()
+    per_loan = loans.select(ROW, UNIT_ROW).with_columns(statuses)
+    if plan.version is None:
+        # nothing is paid out of force; the track only decides which conditions explain the result
+        for i in range(n_tracks):
+            per_loan = per_loan.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"_a{i}"),
+                                             pl.lit(None, dtype=pl.Boolean).alias(f"_b{i}"),
+                                             pl.lit(None, dtype=pl.Int64).alias(f"_h{i}"))
+        cap = None
+    else:
+        cap = plan.version.annual_cap_per_enterprise.fen
+        # only loans still in play on some track have a subsidy to compute
+        in_play = pl.any_horizontal([statuses[f"_s{i}"] <= NEEDS_CONFIRMATION for i in range(n_tracks)])
+        segments = _segments(loans.filter(statuses.select(in_play).to_series()), plan.version)
+        paid = _paid_by_year(awards, plan.scheme.id, as_of)
+    for i in range(n_tracks if plan.version is not None else 0):
+        granted = _allocate(segments, statuses[f"_s{i}"], paid, cap)
+        used = granted.group_by(ROW, "_year").agg((pl.col("_granted").sum() + pl.col("_paid").fill_null(0).first()).alias("_used"))
+        by_loan = (granted.join(used, on=[ROW, "_year"], how="left")
+                   .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias(f"_a{i}"),
+                                           (pl.col("_granted") < pl.col("_seg")).any().alias(f"_b{i}"),
+                                           (cap - pl.col("_used")).min().alias(f"_h{i}")))
+        n = per_loan.height
+        per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in (f"_a{i}", f"_b{i}", f"_h{i}"))
+    # choose the track per enterprise: the best of the viable tracks (any loan not ineligible), else the first
+    # a loan ineligible on every track adds nothing to any total: leave it out of the grouping
+    in_any = pl.any_horizontal([pl.col(f"_s{i}") != INELIGIBLE for i in range(n_tracks)])
+    totals = per_loan.filter(in_any).group_by(ROW).agg(
+        *[pl.when(pl.col(f"_s{i}") == ELIGIBLE).then(pl.col(f"_a{i}")).otherwise(0).sum().alias(f"_e{i}")
+          for i in range(n_tracks)],
+        *[pl.when(pl.col(f"_s{i}") <= NEEDS_CONFIRMATION).then(pl.col(f"_a{i}")).otherwise(0).sum().alias(f"_p{i}")
+          for i in range(n_tracks)],
+        *[(pl.col(f"_s{i}") != INELIGIBLE).any().alias(f"_v{i}") for i in range(n_tracks)],
+    )
+    best = pl.lit(None, dtype=pl.UInt8)
+    best_e, best_p = pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Int64)
+    for i in range(n_tracks):
+        better = pl.col(f"_v{i}") & (best.is_null() | (pl.col(f"_e{i}") > best_e)
+                                     | ((pl.col(f"_e{i}") == best_e) & (pl.col(f"_p{i}") > best_p)))
+        best, best_e, best_p = (pl.when(better).then(pl.lit(i, dtype=pl.UInt8)).otherwise(best),
+                                pl.when(better).then(pl.col(f"_e{i}")).otherwise(best_e),
+                                pl.when(better).then(pl.col(f"_p{i}")).otherwise(best_p))
+    choice = totals.select(ROW, best.alias("track"))
+    n_enterprises = int(per_loan[ROW].max()) + 1 if per_loan.height else 0
+    chosen = spread(n_enterprises, choice[ROW], choice["track"]).gather(per_loan[ROW])
+    # where no track fits, the track only picks the explanation: explain.py chooses it (closest_track)
+    out = per_loan.with_columns(chosen.alias("track"))
+
+    def pick(prefix: str) -> pl.Expr:
+        expr = pl.col(f"{prefix}0")
+        for i in range(1, n_tracks):
+            expr = pl.when(pl.col("track") == i).then(pl.col(f"{prefix}{i}")).otherwise(expr)
+        return expr
+
+    status = pick("_s") if plan.version is not None else pl.lit(NOT_IN_FORCE, dtype=pl.UInt8)
+    in_play = status <= NEEDS_CONFIRMATION
+    return out.select(status.alias("status"), pl.when(in_play).then(pick("_a")).alias("amount"),
+                      pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
+                      pl.when(in_play).then(pick("_b")).alias("binding"),
+                      pl.when(in_play).then(pick("_h")).alias("headroom"), pl.col("track"),
+                      *[pl.col(f"_nf{i}") for i in range(n_tracks)], pl.col(ROW))
+
+
+def closest_track(result: pl.DataFrame, n_tracks: int) -> pl.Series:
+    """The track of each loan, where no track fits taking the one with fewest failed conditions over the
+    enterprise's loans (the earlier on a tie), as evaluate._interest_subsidy explains such an enterprise."""
+    missing = result.filter(pl.col("track").is_null())
+    if not missing.height:
+        return result["track"]
+    failed = missing.group_by(ROW).agg(pl.col(f"_nf{i}").sum() for i in range(n_tracks))
+    closest, fewest = pl.lit(0, dtype=pl.UInt8), pl.col("_nf0")
+    for i in range(1, n_tracks):
+        nearer = pl.col(f"_nf{i}") < fewest
+        closest, fewest = (pl.when(nearer).then(pl.lit(i, dtype=pl.UInt8)).otherwise(closest),
+                           pl.when(nearer).then(pl.col(f"_nf{i}")).otherwise(fewest))
+    failed = failed.select(ROW, closest.alias("track"))
+    n = int(result[ROW].max()) + 1
+    return result["track"].fill_null(spread(n, failed[ROW], failed["track"]).gather(result[ROW]))

@@ -1,0 +1,228 @@
+"""Running a batch: read, check, evaluate and write, chunk by chunk so memory stays bounded.
+
+An enterprise and its projects, loans and awards must be evaluated together, so large inputs are first split
+into buckets by a hash of the enterprise id (one streaming pass per table, written as Parquet under a work
+folder); each bucket is then read, checked, evaluated and written before the next. A workbook is read whole
+(it has to be), then evaluated in chunks of enterprises. The Dask engine runs the same per-bucket kernel on
+workers (dask_engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..schemes import Catalogue, catalogue as bundled_catalogue
+from .readers import ROW, TABLES, RawInput, RawTable, collect, make_workdir, open_input
+from .tables import Tables
+from .validate import Counts, Validated, enterprise_key, validate
+from .writers import (
+    DETAIL_SCHEMA,
+    OUTCOME_EVALUATED,
+    OUTCOME_REJECTED,
+    SUMMARY_SCHEMA,
+    Part,
+    RunInfo,
+    conform,
+    format_of,
+    open_sink,
+)
+
+BUCKET = "_bucket"
+Evaluator = Callable[..., Any]  # (tables, as_of, cat) -> result with .details and .summary frames
+Progress = Callable[[int, int, str], None]  # (enterprises done, enterprises in total, what is happening)
+
+
+def default_evaluator() -> Evaluator:
+    from .columnar import evaluate_tables
+
+    return evaluate_tables
+
+
+def _no_progress(done: int, total: int, stage: str) -> None:
+    return None
+
+
+# --- one chunk ----------------------------------------------------------------------------------------------
+
+
+def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Catalogue) -> Part:
+    """Evaluate the accepted enterprises of a chunk; add names, titles and the rejected enterprises."""
+    titles = {scheme.id: scheme.title_zh for scheme in cat.schemes}
+    if checked.tables.enterprises.height:
+        result = evaluator(checked.tables, as_of, cat)
+        details = result.details
+        summary = result.summary
+        if summary.schema.get("top_schemes") != pl.String and "top_schemes" in summary.columns:
+            summary = summary.with_columns(pl.col("top_schemes").cast(pl.List(pl.String)).list.join("; "))
+        summary = summary.with_columns(pl.lit(OUTCOME_EVALUATED).alias("outcome"), pl.lit(0).alias("n_errors"))
+    else:
+        details = pl.DataFrame(schema=DETAIL_SCHEMA)
+        summary = pl.DataFrame(schema=SUMMARY_SCHEMA)
+    errors_per_id = (checked.errors.filter(pl.col("kind") == "error").group_by("enterprise_id")
+                     .agg(pl.len().cast(pl.Int64).alias("n_errors")))
+    rejected = (checked.rejected.join(errors_per_id, on="enterprise_id", how="left", maintain_order="left")
+                .select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"),
+                        pl.col("n_errors").fill_null(0)))
+    summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
+    return Part(summary, conform(details, DETAIL_SCHEMA), checked.errors, titles)
+
+
+def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:
+    keep = pl.col("enterprise_id").is_in(ids.implode())
+    return Tables(tables.enterprises.filter(keep), tables.projects.filter(keep), tables.loans.filter(keep),
+                  tables.awards.filter(keep))
+
+
+def _in_memory_parts(checked: Validated, chunk_size: int) -> Iterator[Validated]:
+    """Split a checked input into chunks of enterprises (errors and rejections travel with the first)."""
+    ids = checked.tables.enterprises.get_column("enterprise_id")
+    if ids.len() <= chunk_size:
+        yield checked
+        return
+    for start in range(0, ids.len(), chunk_size):
+        chunk = ids.slice(start, chunk_size)
+        first = start == 0
+        yield Validated(_slice_tables(checked.tables, chunk),
+                        checked.errors if first else checked.errors.clear(),
+                        checked.counts if first else Counts(),
+                        checked.rejected if first else checked.rejected.clear())
+
+
+# --- buckets on disk ----------------------------------------------------------------------------------------
+
+
+def count_enterprises(raw: RawInput) -> int:
+    frame = raw.tables["enterprises"].frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.select(pl.len()).collect().item()
+    return frame.height
+
+
+def partition(raw: RawInput, folder: Path, buckets: int) -> None:
+    """Write each table as Parquet buckets keyed by a hash of the enterprise id, streaming (bounded memory)."""
+    for name, table in raw.tables.items():
+        frame = table.frame.lazy()
+        key = (enterprise_key(pl.col("enterprise_id")).hash(seed=20260101) % buckets).cast(pl.Int32)
+        frame.with_columns(key.alias(BUCKET)).sink_parquet(
+            pl.PartitionBy(folder / name, key=BUCKET, include_key=False), mkdir=True)
+
+
+def bucket_input(raw: RawInput, folder: Path, bucket: int) -> RawInput:
+    """Bucket number `bucket` of a partitioned input, in memory, with the headers of the original."""
+    tables = {}
+    for name, table in raw.tables.items():
+        files = sorted((folder / name / f"{BUCKET}={bucket}").glob("*.parquet"))
+        if files:
+            frame = pl.read_parquet(files)
+        else:
+            schema = table.frame.collect_schema() if isinstance(table.frame, pl.LazyFrame) else table.frame.schema
+            frame = pl.DataFrame(schema=schema)
+        tables[name] = RawTable(table.table, table.sheet, frame, table.headers, table.fen_columns)
+    return RawInput(raw.format, tables, raw.notes)
+
+
+class _Sampling:
+    """Passes parts to a sink and keeps the first errors, for a summary on screen."""
+
+    LIMIT = 200
+
+    def __init__(self, sink: Any):
+        self.sink = sink
+        self.sample: list[dict[str, Any]] = []
+
+    def write(self, part: Part) -> None:
+        room = self.LIMIT - len(self.sample)
+        if room > 0 and part.errors.height:
+            self.sample += part.errors.head(room).to_dicts()
+        self.sink.write(part)
+
+    def close(self, info: RunInfo) -> None:
+        self.sink.close(info)
+
+
+def _readable(step: Callable[[], Any]) -> Any:
+    """Run a step that reads the input; a file the reader chokes on is unusable, not a crash."""
+    from .readers import UnusableInput
+
+    try:
+        return step()
+    except pl.exceptions.PolarsError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UnusableInput(f"无法读取输入：{first}", f"cannot read the input: {first}") from None
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Job:
+    input_path: Path
+    output_path: Path
+    as_of: date
+    fmt: str | None = None
+    chunk_size: int = 200_000
+    engine: str = "local"  # local / dask / dask-local
+    scheduler: str | None = None
+    evaluator_ref: str | None = None  # "module:function" the Dask workers import instead of the columnar engine
+
+
+def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator | None = None,
+              cat: Catalogue | None = None, workdir: Path | None = None) -> RunInfo:
+    """Run a whole batch; raises readers.UnusableInput when the input cannot be read at all."""
+    started = time.perf_counter()
+    progress = progress or _no_progress
+    cat = cat or bundled_catalogue()
+    evaluator = evaluator or default_evaluator()
+    own_workdir = workdir is None
+    workdir = workdir or make_workdir()
+    try:
+        raw = open_input(Path(job.input_path), workdir)
+        total = count_enterprises(raw)
+        fmt = format_of(job.output_path, job.fmt)
+        sink = _Sampling(open_sink(Path(job.output_path), fmt))
+        counts = Counts()
+        progress(0, total, "read")
+        if job.engine in ("dask", "dask-local"):
+            from .dask_engine import run_on_dask
+
+            run_on_dask(raw, workdir, job, sink, counts, progress, total)
+        elif isinstance(raw.tables["enterprises"].frame, pl.DataFrame) or total <= job.chunk_size:
+            checked = validate(_readable(lambda: collect(raw)))
+            done = checked.counts.rejected
+            for chunk in _in_memory_parts(checked, job.chunk_size):
+                sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))
+                counts.add(chunk.counts)
+                done += chunk.tables.enterprises.height
+                progress(done, total, "evaluate")
+        else:
+            buckets = max(1, math.ceil(total / job.chunk_size))
+            progress(0, total, "partition")
+            _readable(lambda: partition(raw, workdir / "buckets", buckets))
+            done = 0
+            for bucket in range(buckets):
+                checked = validate(bucket_input(raw, workdir / "buckets", bucket))
+                sink.write(evaluate_part(checked, job.as_of, evaluator, cat))
+                counts.add(checked.counts)
+                done += checked.counts.enterprises_in
+                progress(done, total, "evaluate")
+        info = RunInfo(Path(job.input_path).name, raw.format, job.as_of, cat.rules_version, counts,
+                       [(n.zh, n.en) for n in raw.notes], job.engine, error_sample=sink.sample)
+        progress(total, total, "write")
+        sink.close(info)
+        info.seconds = time.perf_counter() - started
+        return info
+    finally:
+        if own_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+__all__ = ["Job", "run_batch", "evaluate_part", "partition", "bucket_input", "TABLES", "ROW"]

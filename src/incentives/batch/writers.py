@@ -1,0 +1,291 @@
+"""Batch output: the explained workbook (汇总 / 明细 / 待确认 / 错误), or the same four tables as CSV or Parquet.
+
+Writers take results chunk by chunk, so a run over millions of enterprises never holds all the detail rows.
+XLSX and CSV are for people: text that a spreadsheet could take for a formula is neutralised, and amounts are
+yuan (numbers with a yuan format in XLSX, exact decimal text in CSV). Parquet is for machines: integer fen,
+text as given.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..results import STATUS_LABELS, Status
+from .validate import ERROR_SCHEMA, KIND_SKIPPED, Counts
+from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, neutralise, yuan_text
+
+FORMATS = ("xlsx", "csv", "parquet")
+SUMMARY_SCHEMA = {
+    "enterprise_id": pl.String, "name": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
+    "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64, "top_schemes": pl.String,
+    "n_errors": pl.Int64,
+}
+DETAIL_SCHEMA = {  # the evaluator's contract: what machines get (Parquet)
+    "enterprise_id": pl.String, "scheme_id": pl.String, "unit_kind": pl.String, "unit_id": pl.String, "status": pl.String, "amount_fen": pl.Int64, "cap_fen": pl.Int64,
+    "binding_cap": pl.Boolean, "headroom_fen": pl.Int64, "superseded_by": pl.String, "reasons_zh": pl.String,
+    "reasons_en": pl.String, "to_confirm_zh": pl.String, "to_confirm_en": pl.String,
+}
+# what people get (XLSX, CSV): the enterprise's name and the scheme's title next to the ids
+PEOPLE_DETAIL_SCHEMA = {"enterprise_id": pl.String, "name": pl.String, "scheme_id": pl.String,
+                        "scheme_title": pl.String, **{k: v for k, v in DETAIL_SCHEMA.items()
+                                                      if k not in ("enterprise_id", "scheme_id")}}
+TO_CONFIRM_COLUMNS = ("enterprise_id", "scheme_id", "unit_kind", "unit_id", "amount_fen", "to_confirm_zh",
+                      "to_confirm_en")
+TO_CONFIRM_SCHEMA = {name: DETAIL_SCHEMA[name] for name in TO_CONFIRM_COLUMNS}
+PEOPLE_TO_CONFIRM_COLUMNS = ("enterprise_id", "name", "scheme_id", "scheme_title", "unit_kind", "unit_id",
+                             "amount_fen", "to_confirm_zh", "to_confirm_en")
+PEOPLE_TO_CONFIRM_SCHEMA = {name: PEOPLE_DETAIL_SCHEMA[name] for name in PEOPLE_TO_CONFIRM_COLUMNS}
+OUTCOME_EVALUATED = "evaluated"
+OUTCOME_REJECTED = "rejected"
+
+_STATUS_ZH = {status.value: labels[0] for status, labels in STATUS_LABELS.items()}
+_UNIT_ZH = {"enterprise": "企业", "project": "项目", "loan": "贷款", "fund": "基金", "fund_investment": "基金投资"}
+_OUTCOME_ZH = {OUTCOME_EVALUATED: "已评估", OUTCOME_REJECTED: "已拒绝（见“错误”）"}
+_KIND_ZH = {"error": "错误", KIND_SKIPPED: "未评估（企业已拒绝）"}
+
+
+@dataclass(slots=True)
+class Part:
+    """The results of one chunk, ready to write."""
+
+    summary: pl.DataFrame  # SUMMARY_SCHEMA
+    details: pl.DataFrame  # DETAIL_SCHEMA
+    errors: pl.DataFrame  # ERROR_SCHEMA
+    titles: dict[str, str] = field(default_factory=dict)  # scheme id -> title (zh), for people
+
+    @property
+    def to_confirm(self) -> pl.DataFrame:
+        return self.details.filter(pl.col("status") == Status.needs_confirmation.value).select(TO_CONFIRM_COLUMNS)
+
+    def people_details(self) -> pl.DataFrame:
+        """The details with each enterprise's name and each scheme's title (PEOPLE_DETAIL_SCHEMA)."""
+        names = self.summary.select("enterprise_id", "name").unique("enterprise_id", keep="first")
+        labelled = self.details.join(names, on="enterprise_id", how="left", maintain_order="left").with_columns(
+            pl.col("scheme_id").replace_strict(self.titles, default=None, return_dtype=pl.String).alias("scheme_title"))
+        return conform(labelled, PEOPLE_DETAIL_SCHEMA)
+
+
+@dataclass(slots=True)
+class RunInfo:
+    input_name: str
+    input_format: str
+    as_of: date
+    rules_version: str
+    counts: Counts
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    engine: str = "local"
+    seconds: float | None = None
+    error_sample: list[dict[str, Any]] = field(default_factory=list)  # the first errors, for a screen
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"input": self.input_name, "input_format": self.input_format, "as_of": self.as_of.isoformat(),
+                "rules_version": self.rules_version, "engine": self.engine, "counts": self.counts.as_dict(),
+                "reconciles": self.counts.reconciles, "notes": [{"zh": zh, "en": en} for zh, en in self.notes]}
+
+
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Exactly these columns, in this order, with these dtypes (missing ones null)."""
+    return frame.select([(pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+                         for name, dtype in schema.items()])
+
+
+# --- XLSX ---------------------------------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = [
+    Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 28), Col("outcome_zh", "评估情况", TEXT, 18),
+    Col("total_fen", "确定可获合计(元)", MONEY, 18), Col("potential_total_fen", "含待确认合计(元)", MONEY, 18),
+    Col("n_eligible", "符合条件项数", INT, 12), Col("n_to_confirm", "待确认项数", INT, 12),
+    Col("top_schemes", "主要方案", TEXT, 48), Col("n_errors", "错误数", INT, 8),
+]
+DETAIL_COLUMNS = [
+    Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 24), Col("scheme_id", "方案编号", TEXT, 30),
+    Col("scheme_title", "方案名称", TEXT, 36), Col("unit_zh", "对象类型", TEXT, 8), Col("unit_id", "对象编号", TEXT, 12),
+    Col("status_zh", "状态", TEXT, 14), Col("amount_fen", "金额(元)", MONEY, 16), Col("cap_fen", "上限(元)", MONEY, 16),
+    Col("binding_zh", "达到上限", TEXT, 8), Col("headroom_fen", "上限剩余额度(元)", MONEY, 16),
+    Col("superseded_by", "被替代（从优不重复）", TEXT, 24), Col("reasons_zh", "原因", TEXT, 48),
+    Col("reasons_en", "Reasons", TEXT, 48), Col("to_confirm_zh", "待确认事项", TEXT, 48),
+    Col("to_confirm_en", "To confirm", TEXT, 48),
+]
+TO_CONFIRM_SHEET_COLUMNS = [
+    Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 24), Col("scheme_id", "方案编号", TEXT, 30),
+    Col("scheme_title", "方案名称", TEXT, 36), Col("unit_zh", "对象类型", TEXT, 8), Col("unit_id", "对象编号", TEXT, 12),
+    Col("amount_fen", "可能金额(元)", MONEY, 16), Col("to_confirm_zh", "待确认事项", TEXT, 60),
+    Col("to_confirm_en", "To confirm", TEXT, 60),
+]
+ERROR_COLUMNS = [
+    Col("sheet", "工作表", TEXT, 10), Col("row", "行号", INT, 8), Col("column", "列", TEXT, 18), Col("value", "值", TEXT, 24),
+    Col("reason_zh", "原因", TEXT, 48), Col("reason_en", "Reason", TEXT, 48), Col("enterprise_id", "企业编号", TEXT, 14),
+    Col("kind_zh", "类型", TEXT, 18),
+]
+SHEET_ORDER = ["汇总", "明细", "待确认", "错误"]
+
+
+def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the Chinese labels the workbook shows next to codes."""
+    columns = frame.columns
+    extra = []
+    if "status" in columns:
+        extra.append(pl.col("status").replace_strict(_STATUS_ZH, default=pl.col("status")).alias("status_zh"))
+    if "unit_kind" in columns:
+        extra.append(pl.col("unit_kind").replace_strict(_UNIT_ZH, default=pl.col("unit_kind")).alias("unit_zh"))
+    if "binding_cap" in columns:
+        extra.append(pl.when(pl.col("binding_cap")).then(pl.lit("是")).otherwise(pl.lit(None)).alias("binding_zh"))
+    if "outcome" in columns:
+        extra.append(pl.col("outcome").replace_strict(_OUTCOME_ZH, default=pl.col("outcome")).alias("outcome_zh"))
+    if "kind" in columns:
+        extra.append(pl.col("kind").replace_strict(_KIND_ZH, default=pl.col("kind")).alias("kind_zh"))
+    return frame.with_columns(extra) if extra else frame
+
+
+class XlsxSink:
+    """明细 streams straight into the workbook; 汇总, 待确认 and 错误 are kept and written at the end."""
+
+    def __init__(self, path: Path):
+        self.book = XlsxBook(path)
+        self.book.order = SHEET_ORDER
+        self.details = self.book.sheet("明细", DETAIL_COLUMNS)
+        self.summary: list[pl.DataFrame] = []
+        self.to_confirm: list[pl.DataFrame] = []
+        self.errors: list[pl.DataFrame] = []
+
+    def write(self, part: Part) -> None:
+        details = part.people_details()
+        self.details.append(_labelled(details))
+        self.summary.append(part.summary)
+        self.to_confirm.append(details.filter(pl.col("status") == Status.needs_confirmation.value)
+                               .select(PEOPLE_TO_CONFIRM_COLUMNS))
+        self.errors.append(part.errors)
+
+    def close(self, info: RunInfo) -> None:
+        self.details.finish()
+        counts = info.counts
+        titles = [
+            ["批量评估结果", "Batch evaluation results"],
+            ["评估日 / as of", info.as_of.isoformat(), "规则版本 / rules", info.rules_version],
+            ["输入 / input", info.input_name, "格式 / format", info.input_format],
+            ["企业（输入）/ enterprises in", str(counts.enterprises_in), "已评估 / evaluated", str(counts.evaluated),
+             "已拒绝 / rejected", str(counts.rejected)],
+            ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", str(counts.errors)],
+        ]
+        titles += [["说明 / note", zh, en] for zh, en in info.notes]
+        self.book.write_sheet("汇总", SUMMARY_COLUMNS, _labelled(_concat(self.summary, SUMMARY_SCHEMA)), titles)
+        self.book.write_sheet("待确认", TO_CONFIRM_SHEET_COLUMNS,
+                              _labelled(_concat(self.to_confirm, PEOPLE_TO_CONFIRM_SCHEMA)))
+        self.book.write_sheet("错误", ERROR_COLUMNS, _labelled(_concat(self.errors, ERROR_SCHEMA)))
+        self.book.close()
+
+
+def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.concat([conform(f, schema) for f in frames]) if frames else pl.DataFrame(schema=schema)
+
+
+# --- CSV ----------------------------------------------------------------------------------------------------
+
+
+def _for_people(frame: pl.DataFrame) -> pl.DataFrame:
+    """Amounts as yuan text, formula triggers neutralised: the form a CSV opened in a spreadsheet needs."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if name.endswith("_fen"):
+            exprs.append(yuan_text(pl.col(name)).alias(name.removesuffix("_fen") + "_yuan"))
+        elif dtype == pl.String:
+            exprs.append(neutralise(pl.col(name)).alias(name))
+        else:
+            exprs.append(pl.col(name))
+    return frame.select(exprs)
+
+
+class CsvSink:
+    """A folder of UTF-8 (with BOM, so spreadsheets read the Chinese) CSV files, appended chunk by chunk."""
+
+    NAMES = ("summary", "details", "to_confirm", "errors")
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.started: set[str] = set()
+
+    def _append(self, name: str, frame: pl.DataFrame) -> None:
+        path = self.folder / f"{name}.csv"
+        first = name not in self.started
+        with open(path, "wb" if first else "ab") as handle:
+            if first:
+                handle.write(b"\xef\xbb\xbf")
+            _for_people(frame).write_csv(handle, include_header=first)
+        self.started.add(name)
+
+    def write(self, part: Part) -> None:
+        details = part.people_details()
+        self._append("summary", conform(part.summary, SUMMARY_SCHEMA))
+        self._append("details", details)
+        self._append("to_confirm", details.filter(pl.col("status") == Status.needs_confirmation.value)
+                     .select(PEOPLE_TO_CONFIRM_COLUMNS))
+        self._append("errors", conform(part.errors, ERROR_SCHEMA))
+
+    def close(self, info: RunInfo) -> None:
+        for name, schema in zip(self.NAMES, (SUMMARY_SCHEMA, PEOPLE_DETAIL_SCHEMA, PEOPLE_TO_CONFIRM_SCHEMA,
+                                             ERROR_SCHEMA)):
+            if name not in self.started:
+                self._append(name, pl.DataFrame(schema=schema))
+        (self.folder / "run.json").write_text(json.dumps(info.as_dict(), ensure_ascii=False, indent=2) + "\n",
+                                              encoding="utf-8")
+
+
+# --- Parquet ------------------------------------------------------------------------------------------------
+
+
+class ParquetSink:
+    """A folder with one Parquet dataset per table (summary/, details/, to_confirm/, errors/), one file per chunk.
+
+    Integer fen and text as given; read a table back with pl.read_parquet(folder / "details").
+    """
+
+    NAMES = ("summary", "details", "to_confirm", "errors")
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.parts = 0
+        self.schemas = {"summary": SUMMARY_SCHEMA, "details": DETAIL_SCHEMA, "to_confirm": TO_CONFIRM_SCHEMA,
+                        "errors": ERROR_SCHEMA}
+        for name in self.NAMES:
+            (self.folder / name).mkdir(exist_ok=True)
+
+    def _write(self, name: str, frame: pl.DataFrame) -> None:
+        conform(frame, self.schemas[name]).write_parquet(self.folder / name / f"part-{self.parts:05d}.parquet")
+
+    def write(self, part: Part) -> None:
+        self._write("summary", part.summary)
+        self._write("details", part.details)
+        self._write("to_confirm", part.to_confirm)
+        self._write("errors", part.errors)
+        self.parts += 1
+
+    def close(self, info: RunInfo) -> None:
+        if self.parts == 0:
+            for name in self.NAMES:
+                self._write(name, pl.DataFrame(schema=self.schemas[name]))
+        (self.folder / "run.json").write_text(json.dumps(info.as_dict(), ensure_ascii=False, indent=2) + "\n",
+                                              encoding="utf-8")
+
+
+def format_of(output: Path, requested: str | None) -> str:
+    if requested:
+        return requested
+    suffix = Path(output).suffix.lower().lstrip(".")
+    return suffix if suffix in FORMATS else "xlsx"
+
+
+def open_sink(output: Path, fmt: str) -> XlsxSink | CsvSink | ParquetSink:
+    if fmt == "xlsx":
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        return XlsxSink(Path(output))
+    if fmt == "csv":
+        return CsvSink(Path(output))
+    return ParquetSink(Path(output))

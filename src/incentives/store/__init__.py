@@ -1,0 +1,1 @@
+"""The consultant workspace store: SQLModel tables, Alembic migrations and tenant-scoped queries."""

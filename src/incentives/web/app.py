@@ -1,0 +1,62 @@
+"""The ASGI app: pages, htmx fragments and the JSON API in one FastAPI application.
+
+Each area is a router; a new area is one `app.include_router(...)` line in create_app().
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from ..resources import web_assets_dir
+from ..schemes import catalogue
+from . import batch_routes, errors, i18n, portfolio_routes
+from .config import WebSettings
+from .middleware import EdgeMiddleware
+from .routes import api, api_schemas, catalogue as catalogue_pages, lang, selfcheck, tools
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    settings = settings or WebSettings.from_env()
+    cat = catalogue()  # load and validate the scheme data now: a broken file fails at start, not on a visit
+    app = FastAPI(
+        title="incentives 政策计算器",
+        version=__version__,
+        description="Which Chinese government incentives an enterprise qualifies for, how much, and why. "
+                    f"Rules version {cat.rules_version}.",
+        docs_url=None,  # the interactive docs load scripts from a CDN, which the CSP forbids
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    for language in i18n.LANGS:
+        i18n.translations(language)  # read the catalogues now, not on the first visitor's request
+    errors.install(app)
+    app.add_middleware(EdgeMiddleware, rules_version=cat.rules_version, max_body_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=web_assets_dir() / "static"), name="static")
+    app.include_router(selfcheck.router, include_in_schema=False)
+    app.include_router(catalogue_pages.router)
+    app.include_router(tools.router)
+    app.include_router(lang.router, include_in_schema=False)
+    app.include_router(api.router)
+    app.include_router(batch_routes.router, include_in_schema=False)
+    app.include_router(portfolio_routes.router)
+    api_schemas.install_openapi(app)
+    return app
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
+    """Run the app with uvicorn: one worker by default; INCENTIVES_WEB_WORKERS=N runs N processes (N cores)."""
+    import os
+
+    import uvicorn
+
+    workers = workers or int(os.environ.get("INCENTIVES_WEB_WORKERS") or 1)
+    if workers > 1:
+        uvicorn.run("incentives.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", access_log=False)
+        return
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)

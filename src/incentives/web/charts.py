@@ -1,0 +1,136 @@
+"""Small server-side SVG charts: award against base for percent-of-base results, and PBoC rates over time.
+
+Only geometry happens here (where a point sits on the picture); every amount shown is one the engine computed.
+Coordinates use exact fractions, floored to whole pixels. Styling is by class (app.css), never inline styles,
+so the Content-Security-Policy needs no 'unsafe-inline'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any, Sequence
+
+from markupsafe import Markup, escape
+
+from ..money import format_wan
+
+PERCENT_KINDS = frozenset({"percent_of_base", "tiered_percent_of_base"})
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    x_max: Fraction
+    y_max: Fraction
+
+    def x(self, value: Fraction | int) -> int:
+        return self.left + int(Fraction(value) / self.x_max * (self.right - self.left))
+
+    def y(self, value: Fraction | int) -> int:
+        return self.bottom - int(Fraction(value) / self.y_max * (self.bottom - self.top))
+
+
+def has_award_chart(result: dict[str, Any]) -> bool:
+    return (result.get("kind") in PERCENT_KINDS and result.get("base_fen") is not None
+            and result.get("rate") is not None and result.get("amount_fen") is not None)
+
+
+def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
+    """Award against base: the line rises at the rate, kinks flat at the cap; the user's point and headroom."""
+    base = int(result["base_fen"])
+    amount = int(result["amount_fen"])
+    rate = Fraction(str(result["rate"]))
+    cap = result.get("cap_fen")
+    kink = Fraction(cap) / rate if cap is not None and rate > 0 else None
+    x_max = max(Fraction(base), kink or Fraction(0)) * Fraction(5, 4) or Fraction(1)
+    y_top = Fraction(cap) if cap is not None else rate * x_max
+    frame = Frame(360, 190, 14, 346, 22, 160, x_max, (y_top * Fraction(6, 5)) or Fraction(1))
+    if kink is not None:
+        line = [(0, 0), (kink, cap), (x_max, cap)]
+    else:
+        line = [(0, 0), (x_max, rate * x_max)]
+    points = " ".join(f"{frame.x(px)},{frame.y(py)}" for px, py in line)
+    parts = [
+        f'<svg class="chart award-chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
+        f'aria-label="{escape(labels["title"])}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title>{escape(labels["title"])}</title>',
+        _axes(frame),
+        f'<polyline class="chart-line" points="{points}"/>',
+    ]
+    if cap is not None:
+        parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{frame.y(cap)}" x2="{frame.right}" y2="{frame.y(cap)}"/>')
+        parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{frame.y(cap) - 5}">'
+                     f'{escape(labels["cap"])} {escape(format_wan(cap))}</text>')
+    if kink is not None:
+        parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{frame.y(cap)}" r="3"/>')
+    headroom = result.get("headroom_fen")
+    if cap is not None and headroom:
+        parts.append(f'<line class="chart-headroom" x1="{frame.x(base)}" y1="{frame.y(amount)}" '
+                     f'x2="{frame.x(base)}" y2="{frame.y(cap)}"/>')
+        middle = (frame.y(amount) + frame.y(cap)) // 2
+        anchor, dx = ("end", -6) if frame.x(base) > frame.width // 2 else ("start", 6)
+        parts.append(f'<text class="chart-label chart-headroom-label" x="{frame.x(base) + dx}" y="{middle}" '
+                     f'text-anchor="{anchor}">{escape(labels["headroom"])} {escape(format_wan(headroom))}</text>')
+    you_x, you_y = frame.x(base), frame.y(amount)
+    anchor = "end" if you_x > frame.width * 2 // 3 else "start"
+    dx = -8 if anchor == "end" else 8
+    parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')
+    parts.append(f'<text class="chart-label chart-point-label" x="{you_x + dx}" y="{min(you_y + 16, frame.bottom - 4)}" '
+                 f'text-anchor="{anchor}">{escape(labels["you"])} {escape(format_wan(amount))}</text>')
+    parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 8}" text-anchor="end">'
+                 f'{escape(labels["x"])} → {escape(format_wan(base))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _axes(frame: Frame) -> str:
+    return (f'<line class="chart-axis" x1="{frame.left}" y1="{frame.bottom}" x2="{frame.right}" y2="{frame.bottom}"/>'
+            f'<line class="chart-axis" x1="{frame.left}" y1="{frame.top - 8}" x2="{frame.left}" y2="{frame.bottom}"/>')
+
+
+def rate_chart(entries: Sequence[tuple[date, str]], until: date, title: str) -> Markup:
+    """A step line of one rate over time, from its first effective date to `until`."""
+    start = entries[0][0]
+    end = max(until, entries[-1][0])
+    span = Fraction(max((end - start).days, 1))
+    top = max(Fraction(value) for _, value in entries) * Fraction(5, 4)
+    frame = Frame(420, 170, 44, 404, 14, 140, span, top)
+    path = []
+    for index, (day, value) in enumerate(entries):
+        x = frame.x((day - start).days)
+        y = frame.y(Fraction(value))
+        if index == 0:
+            path.append(f"M{x},{y}")
+        else:
+            path.append(f"H{x} V{y}")
+    path.append(f"H{frame.x(span)}")
+    parts = [f'<svg class="chart rate-chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             _axes(frame), f'<path class="chart-line" d="{" ".join(path)}"/>']
+    for day, value in entries:
+        x, y = frame.x((day - start).days), frame.y(Fraction(value))
+        parts.append(f'<circle class="chart-point small" cx="{x}" cy="{y}" r="3"/>')
+        parts.append(f'<text class="chart-label" x="{x + 3}" y="{y - 6}">{escape(_percent(value))}</text>')
+    parts.append(f'<text class="chart-axis-label" x="{frame.left}" y="{frame.height - 10}">{start.isoformat()}</text>')
+    parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 10}" text-anchor="end">'
+                 f'{end.isoformat()}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _percent(value: str) -> str:
+    from decimal import Decimal
+
+    from ..money import format_rate
+
+    return format_rate(Decimal(value))
+
+
+__all__ = ["award_chart", "has_award_chart", "rate_chart"]

@@ -1,0 +1,94 @@
+"""Labels of the profile's choice lists. The texts are English message ids; the catalogues translate them."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+OWNERSHIP = {
+    "private": N_("Private"), "state_owned": N_("State-owned"), "foreign": N_("Foreign-invested"),
+    "collective": N_("Collective"), "mixed": N_("Mixed ownership"), "other": N_("Other"),
+}
+CERTIFICATIONS = {
+    "hnte": N_("High and New Technology Enterprise"),
+    "tech_sme": N_("Technology-based SME"),
+    "specialized_sme": N_("Specialised, refined, distinctive and innovative SME"),
+    "little_giant": N_("\"Little giant\" enterprise"),
+    "single_champion": N_("Manufacturing single champion"),
+    "chain_leader": N_("Chain leader enterprise"),
+    "tech_leader": N_("Technology leader enterprise"),
+}
+DECLARATIONS = {
+    "on_dishonesty_list": N_("On the list of seriously dishonest entities"),
+    "main_business_encouraged": N_("Main business is in the encouraged category of the 2024 industrial catalogue"),
+    "on_tech_sme_list": N_("On the candidate list for the technology innovation relending"),
+    "has_high_rd_intensity": N_("High R&D intensity"),
+}
+ACTIVITIES = {
+    "applied_basic_research": N_("Applied basic research"),
+    "key_tech_challenge": N_("Key technology challenge (open competition)"),
+    "innovation_consortium": N_("Innovation consortium"),
+    "industry_cluster": N_("Modern industry cluster"),
+    "industrialisation": N_("Industrialisation / key project"),
+    "rd": N_("R&D investment"),
+    "pilot_platform": N_("Building a pilot-scale platform"),
+    "pilot_services": N_("Buying pilot-scale services"),
+    "intl_org": N_("International science organisation"),
+    "overseas_incubator": N_("Overseas incubator / proof-of-concept centre"),
+    "satellite_services": N_("Satellite communication, navigation or remote-sensing services"),
+    "satellite_licence": N_("Satellite basic telecom licence obtained"),
+}
+TECH_FIELDS = {
+    "6g": N_("6G"), "satellite": N_("Satellites"), "scientific_instruments": N_("Scientific instruments"),
+    "smart_terminal": N_("Smart terminals"), "secure_software_hardware": N_("Commercial cryptography, own software and hardware"),
+    "ai": N_("Artificial intelligence"), "biopharma": N_("Biomedicine and health"),
+    "green_low_carbon": N_("Green and low-carbon"), "robotics": N_("Robotics and smart manufacturing"),
+    "new_materials": N_("New materials"), "ic": N_("Integrated circuits"), "aerospace": N_("Aerospace"),
+    "safety_emergency": N_("Safety and emergency"), "future_industry": N_("Future industries"),
+    "next_gen_it": N_("Next-generation IT"), "icv_nev": N_("Intelligent connected / new-energy vehicles"),
+    "other": N_("Other"),
+}
+LOAN_TYPES = {"fixed_asset": N_("Fixed-asset loan"), "working_capital": N_("Working-capital loan"), "other": N_("Other")}
+LOAN_PURPOSES = {
+    "build_plant": N_("Building plant"), "buy_equipment": N_("Buying equipment"),
+    "tech_upgrade": N_("Technical upgrade"), "rd": N_("R&D (incl. R&D staff pay)"),
+    "daily_operations": N_("Day-to-day operations"), "refinance": N_("Refinancing (new loan repays old)"),
+    "repay_debt": N_("Repaying other debt"), "land": N_("Buying land"),
+    "financial_investment": N_("Financial investment"), "real_estate": N_("Real-estate development"),
+    "other": N_("Other"),
+}
+INDUSTRY_CATALOGUE = {"encouraged": N_("Encouraged"), "permitted": N_("Permitted"), "restricted": N_("Restricted"),
+                      "eliminated": N_("Eliminated")}
+PUBLIC_TRADING = {"m_and_a": N_("M&A / restructuring"), "private_placement": N_("Private placement"),
+                  "strategic_placement": N_("Strategic placement"), "other": N_("Other")}
+INVESTMENT_FLAGS = {
+    "is_disguised_debt": N_("Disguised debt (equity in name, debt in substance)"),
+    "is_public_stock_trading": N_("Public stock trading"),
+    "permitted_by_fund_plan": N_("Permitted by the fund's plan"),
+    "is_derivatives_trading": N_("Futures or other derivatives trading"),
+    "provides_guarantee": N_("Provides a guarantee for a firm or project"),
+    "bears_unlimited_liability": N_("Bears unlimited liability"),
+}
+STATUS = {
+    "eligible": N_("Eligible"), "needs_confirmation": N_("To confirm"), "ineligible": N_("Ineligible"),
+    "not_in_force": N_("Not in force"), "superseded": N_("Superseded"),
+}
+OUTCOME = {"met": N_("Met"), "failed": N_("Not met"), "unknown": N_("To confirm")}
+KINDS = {
+    "percent_of_base": N_("Percent of base"), "tiered_percent_of_base": N_("Tiered percent of base"),
+    "fixed_award": N_("Fixed award"), "award_up_to_cap": N_("Award up to a cap"),
+    "annual_percent_with_cap": N_("Yearly percent with a yearly cap"), "cumulative_cap": N_("Cumulative cap"),
+    "loan_interest_subsidy": N_("Loan interest subsidy"), "relending": N_("PBoC relending"),
+    "deadline": N_("Deadline"), "compliance": N_("Compliance check"),
+}
+CONFIDENCE = {"high": N_("High confidence"), "medium": N_("Medium confidence"), "low": N_("Low confidence")}
+SIZE = {"large": N_("Large"), "medium": N_("Medium"), "small": N_("Small"), "micro": N_("Micro")}
+EXAMPLES = {
+    "songjiang-satellite": N_("Songjiang satellite maker"),
+    "beijing-ai-pilot-platform": N_("Beijing AI pilot platform"),
+    "guangzhou-manufacturer": N_("Guangzhou manufacturer with loans"),
+}
+REGIONS = {"national": N_("National"), "shanghai": N_("Shanghai"), "beijing": N_("Beijing"), "guangdong": N_("Guangdong")}

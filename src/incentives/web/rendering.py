@@ -1,0 +1,130 @@
+"""Shared page rendering: the one `templates` object, i18n in templates, money filters, full page vs fragment.
+
+Other routers import from here: `render(request, "page.html", {...}, block="result")` renders the whole page,
+or only the named block when htmx asked (HX-Request), so a page and its fragments live in one template.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+import jinja2
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..money import format_cny, format_rate, format_wan
+from ..resources import web_assets_dir
+from ..schemes import catalogue
+from . import i18n, labels
+from .labels import N_
+
+STATIC_VERSION = "1"  # bump to bust browser caches of app.css / app.js
+
+
+@jinja2.pass_context
+def _gettext(context: Any, message: str, **variables: Any) -> str:
+    text = i18n.gettext(context.get("lang", i18n.DEFAULT_LANG), message)
+    return text % variables if variables else text
+
+
+def _cny(fen: int | None) -> str:
+    return "—" if fen is None else format_cny(fen)
+
+
+def _wan(fen: int | None) -> str:
+    return "—" if fen is None else format_wan(fen)
+
+
+def _percent(rate: str | Decimal | None) -> str:
+    return "—" if rate is None else format_rate(Decimal(str(rate)))
+
+
+@jinja2.pass_context
+def _pick(context: Any, item: Mapping[str, Any] | Any, key: str) -> Any:
+    """item[key_zh] in Chinese, item[key_en] in English (falling back to the other one)."""
+    zh = i18n.is_zh(context.get("lang", i18n.DEFAULT_LANG))
+    first, second = (f"{key}_zh", f"{key}_en") if zh else (f"{key}_en", f"{key}_zh")
+    getter = (lambda name: item.get(name)) if isinstance(item, Mapping) else (lambda name: getattr(item, name, None))
+    value = getter(first)
+    return value if value not in (None, "") else getter(second)
+
+
+@jinja2.pass_context
+def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
+    from .charts import award_chart, has_award_chart
+
+    if not has_award_chart(result):
+        return ""
+    lang = context.get("lang", i18n.DEFAULT_LANG)
+    base_label = result["steps"][0]["label_zh" if i18n.is_zh(lang) else "label_en"] if result.get("steps") else ""
+    texts = {"title": N_("Award against base, with the cap"), "cap": N_("Cap"), "headroom": N_("Headroom"),
+             "you": N_("You")}
+    chart_labels = {key: i18n.gettext(lang, text) for key, text in texts.items()}
+    return award_chart(result, {**chart_labels, "x": base_label})
+
+
+# Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
+NAV_LINKS: list[tuple[str, str]] = [
+    ("/", N_("Self-check")),
+    ("/schemes", N_("Schemes")),
+    ("/tools/rates", N_("PBoC rates")),
+    ("/tools/deadline", N_("Deadlines")),
+    ("/tools/fund", N_("Fund check")),
+]
+
+
+def add_nav_link(path: str, label: str) -> None:
+    """Adds a top-level page to the navigation (label: an English message id, translated in the catalogues)."""
+    if (path, label) not in NAV_LINKS:
+        NAV_LINKS.append((path, label))
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(web_assets_dir() / "templates")),
+        autoescape=True,  # every template, whatever its extension: user text is never markup
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,
+    )
+    env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
+                       lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
+                       labels=labels)
+    env.filters.update(cny=_cny, wan=_wan, percent=_percent)
+    return env
+
+
+def _base_context(request: Request) -> dict[str, Any]:
+    lang = i18n.lang_of(request)
+    return {"lang": lang, "is_zh": i18n.is_zh(lang), "rules_version": catalogue().rules_version,
+            "path": request.url.path, "current_url": _current_url(request)}
+
+
+def _current_url(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+templates = Jinja2Blocks(env=_environment(), context_processors=[_base_context])
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, block: str | None = None,
+           status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """The full page, or only `block` when the request came from htmx."""
+    context = dict(context or {})
+    if block is not None and is_htmx(request):
+        return templates.TemplateResponse(request, template, context, block_name=block, status_code=status_code,
+                                          headers=headers)
+    return templates.TemplateResponse(request, template, context, status_code=status_code, headers=headers)
+
+
+def translate(request: Request, message: str) -> str:
+    """A UI message in the request's language, for code that builds text outside templates."""
+    return i18n.gettext(i18n.lang_of(request), message)

@@ -1,0 +1,82 @@
+"""Arranges the engine's result document for the results panel: what pays (largest first), what only informs,
+what was superseded, and the ineligible schemes (collapsed, one line each with the conditions that failed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PAYING = ("eligible", "needs_confirmation")
+
+
+@dataclass
+class IneligibleScheme:
+    scheme_id: str
+    title_zh: str
+    title_en: str
+    units: list[str]
+    failed: list[dict[str, Any]]  # the first one or two failed conditions
+
+
+@dataclass
+class Panel:
+    document: dict[str, Any]
+    paying: list[dict[str, Any]] = field(default_factory=list)
+    informing: list[dict[str, Any]] = field(default_factory=list)  # deadlines, rates, checks: no amount
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+    not_in_force: list[dict[str, Any]] = field(default_factory=list)
+    ineligible: list[IneligibleScheme] = field(default_factory=list)
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def arrange(document: dict[str, Any]) -> Panel:
+    panel = Panel(document)
+    by_scheme: dict[str, IneligibleScheme] = {}
+    for result in document["results"]:
+        panel.titles[result["scheme_id"]] = {"title_zh": result["title_zh"], "title_en": result["title_en"]}
+        status = result["status"]
+        if status in PAYING and result["amount_fen"] is not None:
+            panel.paying.append(result)
+        elif status in PAYING:
+            panel.informing.append(result)
+        elif status == "superseded":
+            panel.superseded.append(result)
+        elif status == "not_in_force":
+            panel.not_in_force.append(result)
+        else:
+            entry = by_scheme.get(result["scheme_id"])
+            if entry is None:
+                entry = by_scheme[result["scheme_id"]] = IneligibleScheme(
+                    result["scheme_id"], result["title_zh"], result["title_en"], [], _failed(result)[:2])
+                panel.ineligible.append(entry)
+            if result["unit_id"]:
+                entry.units.append(result["unit_name"] or result["unit_id"])
+    panel.paying.sort(key=lambda r: (-r["amount_fen"], r["status"] != "eligible"))
+    panel.superseded.sort(key=lambda r: -(r["amount_fen"] or 0))
+    return panel
+
+
+def _failed(result: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(condition: dict[str, Any]) -> None:
+        if condition["outcome"] != "failed":
+            return
+        children = condition.get("children") or []
+        failed_children = [c for c in children if c["outcome"] == "failed"]
+        if not failed_children:
+            found.append(condition)
+        for child in failed_children:
+            walk(child)
+
+    for condition in result["conditions"]:
+        walk(condition)
+    return found
+
+
+def flat_conditions(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Top-level conditions grouped by outcome, for the card: met / failed / to confirm."""
+    groups: dict[str, list[dict[str, Any]]] = {"met": [], "failed": [], "unknown": []}
+    for condition in result["conditions"]:
+        groups[condition["outcome"]].append(condition)
+    return [{"outcome": key, "items": items} for key, items in groups.items() if items]

@@ -1,0 +1,1 @@
+"""HTTP routers, one small module per area; create_app() includes each."""

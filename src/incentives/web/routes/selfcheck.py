@@ -1,0 +1,208 @@
+"""The self-check page (/): the form, its htmx fragments, the results panel, example profiles, export / import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
+
+from ... import industry as industry_table
+from ... import regions as region_table
+from ...errors import InputError
+from ...profile import loads_exact
+from .. import labels
+from ..forms import FormState, profile_document, state_from_document, state_from_form
+from ..rendering import is_htmx, render
+from ..selfcheck import blank_state, example_names, example_state, run
+
+router = APIRouter()
+
+EXPORT_FILE_NAME = "incentives-profile.json"
+
+
+def _today() -> str:
+    # the evaluation date defaults to today here, at the edge; the engine always takes it as an argument
+    return date.today().isoformat()
+
+
+def _page(request: Request, state: FormState, *, evaluate_now: bool, block: str | None = None,
+          industry_query: str = "", notice: str | None = None, status_code: int = 200,
+          had_errors: bool = False) -> Response:
+    outcome = run(state) if evaluate_now else None
+    problems = outcome.problems if outcome else []
+    context: dict[str, Any] = {
+        "state": state,
+        "panel": outcome.panel if outcome else None,
+        "problems": problems,
+        "errors": outcome.errors if outcome else {},
+        "examples": example_names(),
+        "industry_query": industry_query,
+        "industry_matches": industry_table.search(industry_query) if industry_query else [],
+        "industry_name": _industry_name(state.get("enterprise-industry_code")),
+        "notice": notice,
+        "labels": labels,
+        "regions": region_table.regions(),
+    }
+    headers = None
+    if block == "results" and (problems or had_errors):
+        # inline messages live in the form: to show (or clear) them htmx swaps the whole workspace instead
+        block = "workspace"
+        headers = {"HX-Retarget": "#workspace", "HX-Reswap": "outerHTML"}
+    if problems and not is_htmx(request):
+        status_code = 422
+    return render(request, "index.html", context, block=block, status_code=status_code, headers=headers)
+
+
+def _industry_name(code: Any) -> str:
+    found = industry_table.lookup(code) if isinstance(code, str) and code else None
+    return found.name_zh if found else ""
+
+
+@router.get("/")
+async def selfcheck_page(request: Request, example: str | None = None, as_of: str | None = None) -> Response:
+    as_of = as_of or _today()
+    if example:
+        state = example_state(example, as_of)
+        if state is not None:
+            return _page(request, state, evaluate_now=True)
+    return _page(request, blank_state(as_of), evaluate_now=False)
+
+
+@router.post("/")
+async def selfcheck_submit(request: Request) -> Response:
+    form = await request.form()
+    state = state_from_form(form.multi_items())
+    if not state.as_of:
+        state.as_of = _today()
+    action = str(form.get("action") or "evaluate")
+    query = str(form.get("industry_q") or "").strip()
+    kind, _, argument = action.partition(":")
+    if kind in ("add_project", "add_loan"):
+        rows = state.projects if kind == "add_project" else state.loans
+        index = state.next_index("projects" if kind == "add_project" else "loans")
+        rows.append(index)
+        state.values[f"{'projects' if kind == 'add_project' else 'loans'}-{index}-id"] = _default_id(kind, index)
+        return _page(request, state, evaluate_now=False, industry_query=query)
+    if kind in ("remove_project", "remove_loan") and argument.isdigit():
+        _remove(state, "projects" if kind == "remove_project" else "loans", int(argument))
+        return _page(request, state, evaluate_now=False, industry_query=query)
+    if kind == "search_industry":
+        return _page(request, state, evaluate_now=False, industry_query=query)
+    if kind == "pick_industry":
+        state.values["enterprise-industry_code"] = argument
+        return _page(request, state, evaluate_now=False)
+    if kind == "export":
+        return _export(state)
+    return _page(request, state, evaluate_now=True, block="results", industry_query=query,
+                 had_errors=bool(form.get("had_errors")))
+
+
+def _default_id(kind: str, index: int) -> str:
+    return f"{'p' if kind == 'add_project' else 'loan'}{index + 1}"
+
+
+def _remove(state: FormState, kind: str, index: int) -> None:
+    rows = state.projects if kind == "projects" else state.loans
+    if index in rows:
+        rows.remove(index)
+    prefix = f"{kind}-{index}-"
+    for name in [n for n in state.values if n.startswith(prefix)]:
+        del state.values[name]
+
+
+def _export(state: FormState) -> Response:
+    document = profile_document(state)
+    body = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    return Response(body, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{EXPORT_FILE_NAME}"'})
+
+
+@router.post("/profile/export")
+async def export_profile(request: Request) -> Response:
+    form = await request.form()
+    return _export(state_from_form(form.multi_items()))
+
+
+@router.post("/profile/import")
+async def import_profile(request: Request) -> Response:
+    form: FormData = await request.form()
+    upload = form.get("profile_file")
+    as_of = str(form.get("as_of") or "") or _today()
+    text = await upload.read() if isinstance(upload, UploadFile) else b""
+    try:
+        document = loads_exact(text or b"null")
+    except InputError as error:
+        state = blank_state(as_of)
+        notice = error.problems[0].zh + " / " + error.problems[0].en
+        return _page(request, state, evaluate_now=False, notice=notice, status_code=400)
+    return _page(request, state_from_document(document, as_of), evaluate_now=True)
+
+
+# --- htmx fragments -----------------------------------------------------------------------------------------
+
+
+@router.post("/fragments/project")
+async def project_fragment(request: Request) -> Response:
+    state = state_from_form((await request.form()).multi_items())
+    index = state.next_index("projects")
+    state.projects.append(index)
+    state.values[f"projects-{index}-id"] = _default_id("add_project", index)
+    return render(request, "fragments/project_row.html",
+                  {"state": state, "index": index, "errors": {}, "labels": labels, "regions": region_table.regions()})
+
+
+@router.post("/fragments/loan")
+async def loan_fragment(request: Request) -> Response:
+    state = state_from_form((await request.form()).multi_items())
+    index = state.next_index("loans")
+    state.loans.append(index)
+    state.values[f"loans-{index}-id"] = _default_id("add_loan", index)
+    return render(request, "fragments/loan_row.html",
+                  {"state": state, "index": index, "errors": {}, "labels": labels, "regions": region_table.regions()})
+
+
+@router.get("/fragments/empty")
+async def empty_fragment() -> Response:
+    return Response("", media_type="text/html")
+
+
+@router.get("/fragments/region")
+async def region_fragment(request: Request, prefix: str = "enterprise-region", districts: bool = True) -> Response:
+    if not _safe_prefix(prefix):
+        return Response("", media_type="text/html", status_code=400)
+    state = state_from_form(request.query_params.multi_items())
+    province = state.get(f"{prefix}-province")
+    city = state.get(f"{prefix}-city")
+    known_cities = region_table.cities(province) if province else []
+    if known_cities and city not in known_cities:
+        # a province with one city (直辖市) has that city; otherwise the old city no longer fits
+        state.values[f"{prefix}-city"] = known_cities[0] if len(known_cities) == 1 else ""
+        state.values[f"{prefix}-district"] = ""
+    return render(request, "fragments/region_picker.html",
+                  {"state": state, "prefix": prefix, "with_district": districts, "errors": {},
+                   "regions": region_table.regions()})
+
+
+def _safe_prefix(prefix: str) -> bool:
+    parts = prefix.split("-")
+    return (prefix == "enterprise-region"
+            or (len(parts) == 3 and parts[0] in ("projects", "loans") and parts[1].isdigit()
+                and parts[2] in ("location", "region_of_use")))
+
+
+@router.get("/industry/search")
+async def industry_search(request: Request, industry_q: str = "") -> Response:
+    return render(request, "fragments/industry_hits.html",
+                  {"industry_matches": industry_table.search(industry_q[:40]), "industry_query": industry_q})
+
+
+@router.get("/fragments/industry")
+async def industry_fragment(request: Request, code: str = "") -> Response:
+    state = FormState(values={"enterprise-industry_code": code[:10]})
+    return render(request, "fragments/industry_picker.html",
+                  {"state": state, "errors": {}, "industry_name": _industry_name(code), "industry_query": "",
+                   "industry_matches": []})

@@ -1,0 +1,35 @@
+"""Small input files written in tests (the real-program fixtures live in tests/fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+ENTERPRISE_HEADERS = ["企业编号", "企业名称", "统一社会信用代码", "省份", "城市", "区县", "营业收入(元)", "从业人员",
+                      "高新技术企业", "所有制"]
+GOOD_USCC = "91110000600037341L"
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for number, row in enumerate(rows):
+            for column, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(number, column, value)  # never a formula, even for "=..."
+                else:
+                    sheet.write(number, column, value)
+    workbook.close()
+    return path
+
+
+def enterprise_row(eid: str, **overrides: Any) -> list[Any]:
+    row = {"企业编号": eid, "企业名称": f"{eid} 公司", "统一社会信用代码": GOOD_USCC, "省份": "上海市", "城市": "上海市",
+           "区县": "松江区", "营业收入(元)": 1_000_000, "从业人员": 50, "高新技术企业": "是", "所有制": "民营"}
+    row.update(overrides)
+    return [row[h] for h in ENTERPRISE_HEADERS]

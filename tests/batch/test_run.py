@@ -1,0 +1,113 @@
+"""End to end through the runner and the CLI, with the scalar engine standing in for the columnar one."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+
+import openpyxl
+import polars as pl
+import pytest
+
+from incentives.batch import cli as batch_cli
+from incentives.batch import runner
+from incentives.batch.runner import Job, run_batch
+
+from .conftest import AS_OF, scalar_evaluator
+from .helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
+
+
+@pytest.fixture(autouse=True)
+def _scalar_engine(monkeypatch):
+    monkeypatch.setattr(runner, "default_evaluator", lambda: scalar_evaluator)
+
+
+def _workbook(tmp_path):
+    return write_workbook(tmp_path / "in.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1", **{"企业名称": "=HYPERLINK(\"x\")"}),
+                 enterprise_row("E2", **{"营业收入(元)": 12.345}), enterprise_row("E3", **{"省份": "北京市", "城市": "北京市", "区县": "海淀区"})],
+        "项目": [["企业编号", "项目编号", "项目类型", "技术领域", "总投入(元)"],
+                 ["E1", "P1", "rd", "scientific_instruments", 3_000_000], ["E2", "P1", "rd", "ai", 100]],
+    })
+
+
+def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
+    out = tmp_path / "out.xlsx"
+    info = run_batch(Job(_workbook(tmp_path), out, AS_OF))
+    assert (info.counts.enterprises_in, info.counts.evaluated, info.counts.rejected) == (3, 2, 1)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["汇总", "明细", "待确认", "错误"]
+    summary = list(book["汇总"].iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
+    names = [row[1] for row in summary[header + 1:]]
+    assert names[0] == "'=HYPERLINK(\"x\")"
+    errors = list(book["错误"].iter_rows(min_row=2, values_only=True))
+    assert [(e[0], e[1], e[2]) for e in errors if e[7] == "错误"] == [("企业", 3, "营业收入(元)")]
+    assert any(e[7] != "错误" and e[0] == "项目" for e in errors)  # E2's project is reported, not dropped
+
+
+def test_amounts_are_numbers_with_a_yuan_format(tmp_path):
+    out = tmp_path / "out.xlsx"
+    run_batch(Job(_workbook(tmp_path), out, AS_OF))
+    sheet = openpyxl.load_workbook(out)["明细"]
+    amounts = [row[7] for row in sheet.iter_rows(min_row=2) if row[7].value is not None]
+    assert amounts and all(isinstance(c.value, (int, float)) and "¥" in c.number_format for c in amounts)
+
+
+def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    ids = [f"E{i}" for i in range(40)]
+    pl.DataFrame({"enterprise_id": ids, "name": ids, "province": ["上海市"] * 40, "city": ["上海市"] * 40,
+                  "revenue_yuan": [str(i * 1000) for i in range(40)]}).write_csv(folder / "企业.csv")
+    pl.DataFrame({"enterprise_id": ids[::2], "project_id": ["P1"] * 20, "activities": ["rd"] * 20,
+                  "fields": ["6g"] * 20, "total_input_yuan": ["2000000"] * 20}).write_csv(folder / "projects.csv")
+    one = run_batch(Job(folder, tmp_path / "one", AS_OF, "parquet", chunk_size=1000))
+    many = run_batch(Job(folder, tmp_path / "many", AS_OF, "parquet", chunk_size=7))
+    assert one.counts.as_dict() == many.counts.as_dict()
+    for name in ("summary", "details"):
+        a = pl.read_parquet(tmp_path / "one" / name).sort(pl.all())
+        b = pl.read_parquet(tmp_path / "many" / name).sort(pl.all())
+        assert a.height > 0 and a.equals(b)
+
+
+def test_csv_output_has_yuan_text_and_a_bom(tmp_path):
+    run_batch(Job(_workbook(tmp_path), tmp_path / "out", AS_OF, "csv"))
+    raw = (tmp_path / "out" / "summary.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    summary = pl.read_csv(tmp_path / "out" / "summary.csv", infer_schema=False)
+    assert "total_yuan" in summary.columns and summary["name"][0].startswith("'=")
+
+
+def _args(**kw):
+    base = dict(batch_command="run", input=None, output=None, as_of=AS_OF, format=None, engine="local",
+                scheduler=None, chunk_size=200_000)
+    base.update(kw)
+    return Namespace(**base)
+
+
+def test_cli_exits_0_when_rows_were_rejected(tmp_path, capsys):
+    code = batch_cli.run_batch_command(_args(input=str(_workbook(tmp_path)), output=str(tmp_path / "o.xlsx")))
+    assert code == 0 and "rejected 1" in capsys.readouterr().err
+
+
+def test_cli_exits_2_with_a_clear_message_for_an_unusable_file(tmp_path, capsys):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("hello")
+    code = batch_cli.run_batch_command(_args(input=str(bad), output=str(tmp_path / "o.xlsx")))
+    err = capsys.readouterr().err
+    assert code == 2 and "无法作为 Excel 工作簿读取" in err and "cannot read" in err and "Traceback" not in err
+
+
+def test_the_template_round_trips_through_a_run(tmp_path):
+    template = tmp_path / "template.xlsx"
+    assert batch_cli.run_batch_command(Namespace(batch_command="template", output=str(template))) == 0
+    info = run_batch(Job(template, tmp_path / "out.xlsx", AS_OF))
+    assert (info.counts.evaluated, info.counts.errors) == (1, 0)
+
+
+def test_progress_is_reported_chunk_by_chunk(tmp_path):
+    seen = []
+    run_batch(Job(_workbook(tmp_path), tmp_path / "o.xlsx", AS_OF, chunk_size=1),
+              progress=lambda done, total, stage: seen.append((done, total, stage)))
+    evaluated = [done for done, total, stage in seen if stage == "evaluate"]
+    assert evaluated == sorted(evaluated) and evaluated[-1] == 3 and len(evaluated) >= 2

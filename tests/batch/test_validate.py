@@ -1,0 +1,135 @@
+from decimal import Decimal
+
+import polars as pl
+from hypothesis import example, given, strategies as st
+from stdnum.cn import uscc
+
+from incentives.batch.readers import ROW, RawInput, _raw_table
+from incentives.batch.validate import Stages, _money, _uscc, validate
+
+
+def _raw(**tables: dict) -> RawInput:
+    out = {}
+    for name, columns in tables.items():
+        frame = pl.DataFrame(columns).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        out[name] = _raw_table(name, name, frame, list(columns), [])
+    return RawInput("csv", out)
+
+
+def _enterprises(**extra):
+    base = {"enterprise_id": ["E1", "E2"], "name": ["甲", "乙"], "province": ["上海市", "北京市"]}
+    base.update(extra)
+    return base
+
+
+def _fen(texts):
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    stages = Stages()
+    value, code = _money(pl.col("v"), pl.String, False, stages.keep)
+    return stages.apply(frame.lazy()).select(value.alias("fen"), code.alias("code")).collect().rows()
+
+
+def test_yuan_text_converts_to_fen_exactly():
+    assert _fen(["1234.5", "0.01", "1,000", "100.0", "7", " 12.30 "]) == [
+        (123450, None), (1, None), (100000, None), (10000, None), (700, None), (1230, None)]
+
+
+def test_bad_amounts_are_rejected_with_a_reason():
+    assert [code for _, code in _fen(["0.001", "-5", "NaN", "abc", "1e+20", "1e-07", "0.30000000000000004"])] == [
+        "decimals", "negative", "nan", "not_number", "too_large", "decimals", "decimals"]
+
+
+@given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
+@example(Decimal("0.10"))
+@example(Decimal("99999999.99"))
+def test_any_two_decimal_amount_round_trips_to_fen(amount):
+    assert _fen([str(amount)]) == [(int(amount * 100), None)]
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_floats_from_a_workbook_convert_through_their_shortest_form(number):
+    text = pl.Series([number]).cast(pl.String).to_list()[0]
+    fen, code = _fen([text])[0]
+    exact = Decimal(repr(number))
+    if exact.as_tuple().exponent >= -2:
+        assert (fen, code) == (int(exact * 100), None)
+    else:
+        assert fen is None and code == "decimals"
+
+
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@given(st.text(alphabet=_ALPHABET + "IOZ- a", min_size=0, max_size=20), st.booleans())
+@example("91110000600037341L", False)
+@example("91110000600037341X", False)
+def test_uscc_check_agrees_with_stdnum(text, fix_check_digit):
+    if fix_check_digit and len(text) >= 17 and text[:8].isdigit() and all(c in _ALPHABET for c in text[8:17]):
+        text = text[:17] + uscc.calc_check_digit(text[:17])
+    frame = pl.DataFrame({"v": [text]}, schema={"v": pl.String})
+    stages = Stages()
+    value, code = _uscc(pl.col("v"), stages.keep)
+    got_value, got_code = stages.apply(frame.lazy()).select(value.alias("v"), code.alias("c")).collect().row(0)
+    if text.strip() == "":
+        assert got_code is None
+        return
+    expected = uscc.is_valid(text)
+    assert (got_code is None) == expected
+    if expected:
+        assert got_value == uscc.compact(text)
+
+
+def test_a_bad_cell_rejects_its_enterprise_and_reports_its_other_rows():
+    raw = _raw(enterprises=_enterprises(revenue_yuan=["12.345", "5"]),
+               projects={"enterprise_id": ["E1", "E2"], "project_id": ["P1", "P1"]})
+    checked = validate(raw)
+    assert checked.tables.enterprises["enterprise_id"].to_list() == ["E2"]
+    assert checked.tables.projects["enterprise_id"].to_list() == ["E2"]
+    assert checked.errors.select("sheet", "row", "kind").rows() == [("enterprises", 2, "error"),
+                                                                  ("projects", 2, "skipped")]
+    assert (checked.counts.enterprises_in, checked.counts.evaluated, checked.counts.rejected) == (2, 1, 1)
+
+
+def test_a_bad_loan_rejects_its_enterprise():
+    raw = _raw(enterprises=_enterprises(),
+               loans={"enterprise_id": ["E1"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": ["3"],
+                      "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
+    checked = validate(raw)
+    assert checked.tables.enterprises["enterprise_id"].to_list() == ["E2"]
+    assert checked.errors.row(0, named=True)["reason_en"].startswith("a rate is a fraction")
+
+
+def test_a_loan_for_an_unknown_enterprise_is_reported_as_dangling():
+    raw = _raw(enterprises=_enterprises(),
+               loans={"enterprise_id": ["E9"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": ["0.03"],
+                      "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
+    checked = validate(raw)
+    error = checked.errors.row(0, named=True)
+    assert (error["sheet"], error["value"], error["reason_zh"]) == ("loans", "E9", "企业编号在“企业”表中不存在")
+    assert checked.counts.evaluated == 2 and checked.counts.reconciles
+
+
+def test_duplicate_enterprise_ids_reject_both_rows():
+    checked = validate(_raw(enterprises=_enterprises(enterprise_id=["E1", "E1"])))
+    assert checked.counts.rejected == 2 and checked.errors.height == 2
+
+
+def test_regions_are_checked_against_the_bundled_table():
+    checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
+    reasons = checked.errors.select("row", "reason_en").rows()
+    assert reasons == [(2, "unknown city in this province"), (3, "unknown district in this city")] or \
+        reasons[0] == (2, "unknown city in this province")
+
+
+def test_unknown_cells_stay_unknown_not_no():
+    checked = validate(_raw(enterprises=_enterprises(hnte=["", "否"], employees=["", "12.0"])))
+    assert checked.tables.enterprises.select("hnte", "employees").rows() == [(None, None), (False, 12)]
+
+
+def test_chinese_enum_labels_and_list_separators_are_read_as_codes():
+    raw = _raw(enterprises=_enterprises(ownership=["民营", "state_owned"]),
+               projects={"enterprise_id": ["E1"], "project_id": ["P1"], "activities": ["研发；中试平台建设(pilot_platform)"],
+                         "fields": ["ai, 6G"]})
+    checked = validate(raw)
+    assert checked.tables.enterprises["ownership"].to_list() == ["private", "state_owned"]
+    assert checked.tables.projects.select("activities", "fields").row(0) == (["rd", "pilot_platform"], ["ai", "6g"])
