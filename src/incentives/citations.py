@@ -26,4 +26,17 @@ class Cite(BaseModel):
     note_en: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        # model_dump is slow and citations live in the catalogue for the whole process: dump each one once,
+        # hand out copies (all values are strings, so a shallow copy cannot be changed through the cache)
+        entry = _DUMPED.get(id(self))
+        if entry is None or entry[0] is not self:
+            entry = (self, self.model_dump(mode="json", exclude_none=True))
+            if len(_DUMPED) >= _DUMPED_LIMIT:  # many catalogues built in one process (tests): start again
+                _DUMPED.clear()
+            _DUMPED[id(self)] = entry
+        return dict(entry[1])
+
+
+# id(cite) -> (cite, dump); the cite is kept in the entry so its id cannot be reused while cached
+_DUMPED: dict[int, tuple[Cite, dict[str, Any]]] = {}
+_DUMPED_LIMIT = 100_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -153,12 +153,13 @@ class ConditionResult:
         return found or [self]
 
     def as_dict(self) -> dict[str, Any]:
+        cite = self.cite
         out: dict[str, Any] = {
             "label_zh": self.label_zh,
             "label_en": self.label_en,
-            "outcome": self.outcome.value,
+            "outcome": _OUTCOME_VALUES[self.outcome],  # Enum.value is a slow descriptor on this hot path
             "actual": self.actual,
-            "cite": self.cite.as_dict() if self.cite else None,
+            "cite": cite.as_dict() if cite is not None else None,
         }
         if self.outcome is Outcome.unknown:
             out["confirm_zh"] = self.confirm_zh or f"请确认：{self.label_zh}"
@@ -166,6 +167,9 @@ class ConditionResult:
         if self.children:
             out["children"] = [child.as_dict() for child in self.children]
         return out
+
+
+_OUTCOME_VALUES = {outcome: outcome.value for outcome in Outcome}
 
 
 def kleene_all(outcomes: list[Outcome]) -> Outcome:
@@ -220,47 +224,113 @@ def _show(value: Any) -> str | None:
 
 def evaluate(condition: Condition, facts: dict[str, Any]) -> ConditionResult:
     """Evaluate a condition against a flat dict of facts (dotted names)."""
+    return compiled(condition)(facts)
+
+
+# Conditions come from the catalogue, which lives for the whole process, and are evaluated for every unit of
+# every request: each tree is turned into closures once (operator, operand and labels resolved up front).
+# Keyed by id() with the condition itself kept in the entry, so an id is never reused while it is cached.
+Evaluator = Callable[[dict[str, Any]], ConditionResult]
+_COMPILED: dict[int, tuple[Condition, Evaluator]] = {}
+_COMPILED_LIMIT = 100_000
+# A leaf's result depends only on its fact's value; results are immutable, so the common values share one.
+# Only types whose str() is fixed by (type, value) are remembered, and only a few per leaf (amounts vary).
+_MEMO_TYPES = frozenset({str, int, bool, date})
+_MEMO_LIMIT = 64
+
+
+def compiled(condition: Condition) -> Evaluator:
+    entry = _COMPILED.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        entry = (condition, _compile(condition))
+        if len(_COMPILED) >= _COMPILED_LIMIT:  # many catalogues built in one process (tests): start again
+            _COMPILED.clear()
+        _COMPILED[id(condition)] = entry
+    return entry[1]
+
+
+def _compile(condition: Condition) -> Evaluator:
     if isinstance(condition, Leaf):
-        value = facts[condition.field]
-        if value is None:
-            outcome = Outcome.unknown
-        else:
-            outcome = Outcome.met if _test(condition.operator, condition.operand, value) else Outcome.failed
-        return ConditionResult(
-            condition.label_zh or "",
-            condition.label_en or "",
-            outcome,
-            _show(value),
-            condition.cite,
-            condition.confirm_zh,
-            condition.confirm_en,
-        )
+        return _compile_leaf(condition)
     if isinstance(condition, NotOf):
-        inner = evaluate(condition.not_, facts)
-        flipped = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}.get(inner.outcome, Outcome.unknown)
+        return _compile_not(condition)
+    return _compile_group(condition)
+
+
+def _compile_leaf(condition: Leaf) -> Evaluator:
+    name = condition.field
+    operator = condition.operator
+    operand = condition.operand
+    label_zh = condition.label_zh or ""
+    label_en = condition.label_en or ""
+    cite, confirm_zh, confirm_en = condition.cite, condition.confirm_zh, condition.confirm_en
+    unknown = ConditionResult(label_zh, label_en, Outcome.unknown, None, cite, confirm_zh, confirm_en)
+    memo: dict[tuple[type, Any], ConditionResult] = {}
+    met, failed = Outcome.met, Outcome.failed
+
+    def run(facts: dict[str, Any]) -> ConditionResult:
+        value = facts[name]
+        if value is None:
+            return unknown
+        kind = type(value)
+        if kind in _MEMO_TYPES or (kind is tuple and all(type(item) is str for item in value)):
+            key = (kind, value)
+            found = memo.get(key)
+            if found is None:
+                found = ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
+                                        _show(value), cite, confirm_zh, confirm_en)
+                if len(memo) < _MEMO_LIMIT:
+                    memo[key] = found
+            return found
+        return ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
+                               _show(value), cite, confirm_zh, confirm_en)
+
+    return run
+
+
+_FLIPPED = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}
+
+
+def _compile_not(condition: NotOf) -> Evaluator:
+    inner_run = _compile(condition.not_)
+    label_zh, label_en, cite = condition.label_zh, condition.label_en, condition.cite
+    confirm_zh, confirm_en = condition.confirm_zh, condition.confirm_en
+
+    def run(facts: dict[str, Any]) -> ConditionResult:
+        inner = inner_run(facts)
         return ConditionResult(
-            condition.label_zh or f"并非：{inner.label_zh}",
-            condition.label_en or f"Not: {inner.label_en}",
-            flipped,
+            label_zh or f"并非：{inner.label_zh}",
+            label_en or f"Not: {inner.label_en}",
+            _FLIPPED.get(inner.outcome, Outcome.unknown),
             None,
-            condition.cite or inner.cite,
-            condition.confirm_zh,
-            condition.confirm_en,
+            cite or inner.cite,
+            confirm_zh,
+            confirm_en,
             (inner,),
         )
-    children = condition.all if isinstance(condition, AllOf) else condition.any
-    results = tuple(evaluate(child, facts) for child in children)
-    combine = kleene_all if isinstance(condition, AllOf) else kleene_any
-    joiner_zh, joiner_en = ("且", " and ") if isinstance(condition, AllOf) else ("或", " or ")
-    return ConditionResult(
-        condition.label_zh or joiner_zh.join(r.label_zh for r in results),
-        condition.label_en or joiner_en.join(r.label_en for r in results),
-        combine([r.outcome for r in results]),
-        None,
-        condition.cite,
-        condition.confirm_zh,
-        condition.confirm_en,
-        results,
-    )
+
+    return run
 
 
+def _compile_group(condition: AllOf | AnyOf) -> Evaluator:
+    is_all = isinstance(condition, AllOf)
+    runs = tuple(_compile(child) for child in (condition.all if is_all else condition.any))
+    combine = kleene_all if is_all else kleene_any
+    joiner_zh, joiner_en = ("且", " and ") if is_all else ("或", " or ")
+    label_zh, label_en, cite = condition.label_zh, condition.label_en, condition.cite
+    confirm_zh, confirm_en = condition.confirm_zh, condition.confirm_en
+
+    def run(facts: dict[str, Any]) -> ConditionResult:
+        results = tuple(child(facts) for child in runs)
+        return ConditionResult(
+            label_zh or joiner_zh.join(r.label_zh for r in results),
+            label_en or joiner_en.join(r.label_en for r in results),
+            combine([r.outcome for r in results]),
+            None,
+            cite,
+            confirm_zh,
+            confirm_en,
+            results,
+        )
+
+    return run

@@ -13,10 +13,10 @@ from .calculators.fixed_award import award_up_to_cap, fixed_award
 from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, subsidy_segments
 from .calculators.percent_of_base import percent_of_base
 from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
-from .conditions import ConditionResult, Outcome, evaluate as evaluate_condition
+from .conditions import ConditionResult, Evaluator, Outcome, compiled, evaluate as evaluate_condition, leaves
 from .dates import quarter_end
 from .errors import CalendarNotPublished
-from .facts import enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
+from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
 from .money import apply_rate, fen_to_yuan, format_rate
 from .profile import Profile
 from .results import Computation, Result, Status, Step
@@ -85,10 +85,36 @@ def _version_on(scheme: Scheme, on: date) -> Any:
 
 
 def _notes(scheme: Scheme) -> list[dict[str, str]]:
-    notes = [{"kind": "note", "zh": n.zh, "en": n.en} for n in scheme.notes]
-    notes += [{"kind": "assumption", "zh": a.zh, "en": a.en, "confidence": a.confidence.value}
-              for a in scheme.assumptions]
-    return notes
+    # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
+    # results add notes of their own
+    return [dict(note) for note in _scheme_plan(scheme).notes]
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemePlan:
+    """What can be prepared once per scheme: compiled conditions, which of them read enterprise facts only
+    (the same for every unit, so evaluated once per scheme), and the notes."""
+    scheme: Scheme
+    conditions: tuple[tuple[Evaluator, bool], ...]
+    notes: tuple[dict[str, str], ...]
+
+
+_PLANS: dict[int, _SchemePlan] = {}
+
+
+def _scheme_plan(scheme: Scheme) -> _SchemePlan:
+    plan = _PLANS.get(id(scheme))
+    if plan is None or plan.scheme is not scheme:
+        notes = [{"kind": "note", "zh": n.zh, "en": n.en} for n in scheme.notes]
+        notes += [{"kind": "assumption", "zh": a.zh, "en": a.en, "confidence": a.confidence.value}
+                  for a in scheme.assumptions]
+        conditions = tuple((compiled(c), all(FACTS.get(leaf.field) == ALL_UNITS for leaf in leaves(c)))
+                           for c in scheme.conditions)
+        plan = _SchemePlan(scheme, conditions, tuple(notes))
+        if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
+            _PLANS.clear()
+        _PLANS[id(scheme)] = plan
+    return plan
 
 
 def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tuple[int | None, ConditionResult]:
@@ -193,14 +219,27 @@ def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
 # --- unit enumeration ---------------------------------------------------------------------------------------
 
 
-def _units(scheme: Scheme, profile: Profile) -> list[tuple[str | None, str | None, dict[str, Any]]]:
-    if scheme.unit == "enterprise":
+def _units(scheme: Scheme, profile: Profile,
+           known: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] | None = None,
+           ) -> list[tuple[str | None, str | None, dict[str, Any]]]:
+    """Each unit's id, name and own facts; `known` keeps them per unit kind for one evaluation (each scheme
+    only reads them)."""
+    if known is None:
+        return _read_units(scheme.unit, profile)
+    units = known.get(scheme.unit)
+    if units is None:
+        units = known[scheme.unit] = _read_units(scheme.unit, profile)
+    return units
+
+
+def _read_units(unit: str, profile: Profile) -> list[tuple[str | None, str | None, dict[str, Any]]]:
+    if unit == "enterprise":
         return [(None, None, {})]
-    if scheme.unit == "project":
+    if unit == "project":
         return [(p.id, p.name, project_facts(p)) for p in profile.projects]
-    if scheme.unit == "loan":
+    if unit == "loan":
         return [(l.id, l.lender, loan_facts(l)) for l in profile.loans]
-    if scheme.unit == "fund":
+    if unit == "fund":
         return [("fund", profile.fund.name, fund_facts(profile.fund))] if profile.fund else []
     fund = profile.fund
     if fund is None:
@@ -243,29 +282,45 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     size = classify(cat.sme_sizes, profile.enterprise, industry.section if industry else None)
     base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of)
     results: list[Result] = []
+    known_units: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] = {}
+    merged_facts: dict[int, dict[str, Any]] = {}  # by id of a unit's facts, which known_units keeps alive
     for order, scheme in enumerate(cat.schemes):
         version = _version_on(scheme, as_of)
         if isinstance(scheme, LoanInterestSubsidy):
             results += _interest_subsidy(scheme, version, profile, base_facts, as_of, order)
             continue
-        units = _units(scheme, profile)
+        units = _units(scheme, profile, known_units)
         if not units:
             results.append(_placeholder(scheme, version, order))
             continue
+        # an award dated after the evaluation date had not been received on that date
+        has_award = any(a.scheme_id == scheme.id and a.date <= as_of for a in profile.awards)
+        shared: dict[int, ConditionResult] = {}  # enterprise-only conditions, evaluated for the first unit
         for unit_id, unit_name, unit_facts in units:
-            facts = {**base_facts, **unit_facts,
-                     # an award dated after the evaluation date had not been received on that date
-                     "history.has_award_for_scheme": any(a.scheme_id == scheme.id and a.date <= as_of
-                                                         for a in profile.awards)}
-            results.append(_evaluate_unit(scheme, version, facts, profile, as_of, unit_id, unit_name, order, cat))
+            merged = merged_facts.get(id(unit_facts))
+            if merged is None:  # the enterprise's and the unit's facts, merged once per unit
+                merged = merged_facts[id(unit_facts)] = {**base_facts, **unit_facts}
+            facts = dict(merged)
+            facts["history.has_award_for_scheme"] = has_award
+            results.append(_evaluate_unit(scheme, version, facts, profile, as_of, unit_id, unit_name, order, cat,
+                                          shared))
     _apply_stacking(results)
     results.sort(key=lambda r: r.order)
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 
 
 def _evaluate_unit(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
-                   unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue) -> Result:
-    conditions = [evaluate_condition(condition, facts) for condition in scheme.conditions]
+                   unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue,
+                   shared: dict[int, ConditionResult]) -> Result:
+    conditions = []
+    for index, (run, enterprise_only) in enumerate(_scheme_plan(scheme).conditions):
+        if not enterprise_only:
+            conditions.append(run(facts))
+            continue
+        found = shared.get(index)
+        if found is None:
+            found = shared[index] = run(facts)
+        conditions.append(found)
     result = Result(scheme.id, scheme.unit, unit_id, unit_name, Status.eligible, None, conditions,
                     notes=_notes(scheme), order=order, stacking_group=scheme.stacking_group,
                     **_version_fields(version))

@@ -10,8 +10,15 @@ from .money import format_cny
 from .results import STATUS_LABELS, Result, Status
 
 
+_STATUS_VALUES = {status: status.value for status in Status}
+
+
 def result_dict(evaluation: Evaluation, result: Result) -> dict[str, Any]:
-    scheme = evaluation.catalogue.scheme(result.scheme_id)
+    schemes = evaluation.catalogue.schemes
+    # a result's order is its scheme's position in the catalogue: no search through every scheme per result
+    scheme = schemes[result.order] if result.order < len(schemes) else None
+    if scheme is None or scheme.id != result.scheme_id:
+        scheme = evaluation.catalogue.scheme(result.scheme_id)
     document = evaluation.catalogue.document_of(result.scheme_id)
     out: dict[str, Any] = {
         "scheme_id": result.scheme_id,
@@ -23,7 +30,7 @@ def result_dict(evaluation: Evaluation, result: Result) -> dict[str, Any]:
         "unit_kind": result.unit_kind,
         "unit_id": result.unit_id,
         "unit_name": result.unit_name,
-        "status": result.status.value,
+        "status": _STATUS_VALUES[result.status],
         "amount_fen": result.amount_fen,
         "cap_fen": result.cap_fen,
         "binding_cap": result.binding_cap,

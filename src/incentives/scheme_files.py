@@ -19,7 +19,7 @@ from .money import Rounding, parse_decimal, yuan_to_fen
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class CitedRate(Strict):

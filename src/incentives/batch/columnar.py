@@ -91,6 +91,13 @@ class BatchResult:
 
         return details(self)
 
+    @cached_property
+    def encoded_details(self) -> pl.DataFrame:
+        """details with the repetitive text columns Categorical: what the batch writers take."""
+        from .explain import encoded_details
+
+        return encoded_details(self)
+
     @property
     def schemes(self) -> tuple[Scheme, ...]:
         return self.catalogue.schemes

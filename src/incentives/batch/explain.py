@@ -2,6 +2,8 @@
 
 Reasons are computed as a bit mask per row (one bit per leaf that failed, or is unknown); the few distinct masks
 are turned into text once, in Python, and mapped back, so text costs one lookup per row, not one string build.
+The repetitive text columns stay dictionary-encoded (Categorical) until a writer needs plain strings: sorting
+and writing tens of millions of rows then moves 4-byte codes, not the text itself.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ if TYPE_CHECKING:
     from .columnar import BatchResult, Evaluated
 
 _MAX_BITS = 62
+_CODED = pl.Categorical()
+# the columns whose text repeats across rows (a scheme's id, its reasons): dictionary-encoded in encoded_details
+CODED_COLUMNS = ("scheme_id", "unit_kind", "superseded_by", "reasons_zh", "reasons_en", "to_confirm_zh",
+                 "to_confirm_en")
 DETAIL_SCHEMA = {
     "enterprise_id": pl.String, "scheme_id": pl.String, "unit_kind": pl.String, "unit_id": pl.String,
     "status": pl.Enum(STATUS_NAMES), "amount_fen": pl.Int64, "cap_fen": pl.Int64, "binding_cap": pl.Boolean,
     "headroom_fen": pl.Int64, "superseded_by": pl.String, "reasons_zh": pl.String, "reasons_en": pl.String,
     "to_confirm_zh": pl.String, "to_confirm_en": pl.String,
 }
+ENCODED_DETAIL_SCHEMA = DETAIL_SCHEMA | dict.fromkeys(CODED_COLUMNS, _CODED)
 
 
 def _mask(reasons: list[Reason]) -> pl.Expr:
@@ -45,8 +52,8 @@ def _texts(masks: pl.Series, reasons: list[Reason], joiner_zh: str = "；", join
         zh.append(joiner_zh.join(dict.fromkeys(r.zh for r in picked)))
         en.append(joiner_en.join(dict.fromkeys(r.en for r in picked)))
     column = pl.col(masks.name)
-    return (column.replace_strict(distinct, zh, default=None, return_dtype=pl.String),
-            column.replace_strict(distinct, en, default=None, return_dtype=pl.String))
+    return (column.replace_strict(distinct, pl.Series(zh, dtype=_CODED), default=None, return_dtype=_CODED),
+            column.replace_strict(distinct, pl.Series(en, dtype=_CODED), default=None, return_dtype=_CODED))
 
 
 def _status_name(column: str) -> pl.Expr:
@@ -103,11 +110,13 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan) ->
     winner = pl.col(winner_column(o)) if winner_column(o) in frame.columns else pl.lit(None, dtype=pl.Int32)
     ids = [s.id for s in result.catalogue.schemes]
     return frame.select(
-        ROW, pl.col("enterprise_id"), pl.lit(scheme.id).alias("scheme_id"), pl.lit(scheme.unit).alias("unit_kind"),
+        ROW, pl.col("enterprise_id"), pl.lit(scheme.id, dtype=_CODED).alias("scheme_id"),
+        pl.lit(scheme.unit, dtype=_CODED).alias("unit_kind"),
         unit_id.alias("unit_id"), _status_name(status_column(o)).alias("status"), amount.alias("amount_fen"),
         cap.cast(pl.Int64).alias("cap_fen"), binding.cast(pl.Boolean).alias("binding_cap"),
         headroom.cast(pl.Int64).alias("headroom_fen"),
-        winner.replace_strict(list(range(len(ids))), ids, default=None, return_dtype=pl.String).alias("superseded_by"),
+        winner.replace_strict(list(range(len(ids))), pl.Series(ids, dtype=_CODED), default=None,
+                              return_dtype=_CODED).alias("superseded_by"),
         picked[0].alias("reasons_zh"), picked[1].alias("reasons_en"),
         picked[2].alias("to_confirm_zh"), picked[3].alias("to_confirm_en"),
     )
@@ -126,18 +135,24 @@ def _placeholders(result: BatchResult, scheme, version) -> pl.DataFrame:
     zh, en = NO_UNIT[scheme.unit]
     status = STATUS_NAMES[NOT_IN_FORCE if version is None else INELIGIBLE]
     return rows.select(
-        ROW, "enterprise_id", pl.lit(scheme.id).alias("scheme_id"), pl.lit(scheme.unit).alias("unit_kind"),
+        ROW, "enterprise_id", pl.lit(scheme.id, dtype=_CODED).alias("scheme_id"),
+        pl.lit(scheme.unit, dtype=_CODED).alias("unit_kind"),
         pl.lit(None, dtype=pl.String).alias("unit_id"), pl.lit(status, dtype=pl.Enum(STATUS_NAMES)).alias("status"),
         pl.lit(None, dtype=pl.Int64).alias("amount_fen"), pl.lit(None, dtype=pl.Int64).alias("cap_fen"),
         pl.lit(None, dtype=pl.Boolean).alias("binding_cap"), pl.lit(None, dtype=pl.Int64).alias("headroom_fen"),
-        pl.lit(None, dtype=pl.String).alias("superseded_by"), pl.lit(zh).alias("reasons_zh"),
-        pl.lit(en).alias("reasons_en"), pl.lit(None, dtype=pl.String).alias("to_confirm_zh"),
+        pl.lit(None, dtype=pl.String).alias("superseded_by"), pl.lit(zh, dtype=_CODED).alias("reasons_zh"),
+        pl.lit(en, dtype=_CODED).alias("reasons_en"), pl.lit(None, dtype=pl.String).alias("to_confirm_zh"),
         pl.lit(None, dtype=pl.String).alias("to_confirm_en"),
     )
 
 
 def details(result: BatchResult) -> pl.DataFrame:
     """Enterprise order, then catalogue order, then unit order, as the scalar results of each profile."""
+    return result.encoded_details.with_columns(pl.col(CODED_COLUMNS).cast(pl.String))
+
+
+def encoded_details(result: BatchResult) -> pl.DataFrame:
+    """The details with the repetitive text columns Categorical (same values as details())."""
     from .scheme_plans import version_on
 
     by_order = {p.order: (unit, ev, p) for unit, ev in result.evaluated.items() for p in ev.plans}
@@ -149,6 +164,6 @@ def details(result: BatchResult) -> pl.DataFrame:
             parts.append(_unit_rows(result, ev, plan))
         if scheme.unit != "enterprise":
             parts.append(_placeholders(result, scheme, version))
-    parts = [p.with_columns(pl.col(c).cast(t) for c, t in DETAIL_SCHEMA.items()) for p in parts]
+    parts = [p.with_columns(pl.col(c).cast(t) for c, t in ENCODED_DETAIL_SCHEMA.items()) for p in parts]
     long = pl.concat(parts, how="vertical").sort(ROW, maintain_order=True)
     return long.drop(ROW)

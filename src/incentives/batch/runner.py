@@ -32,6 +32,7 @@ from .writers import (
     Part,
     RunInfo,
     conform,
+    conform_coded,
     format_of,
     open_sink,
 )
@@ -59,7 +60,9 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
     titles = {scheme.id: scheme.title_zh for scheme in cat.schemes}
     if checked.tables.enterprises.height:
         result = evaluator(checked.tables, as_of, cat)
-        details = result.details
+        # the text columns dictionary-encoded when the evaluator offers them (the columnar engine does)
+        details = getattr(result, "encoded_details", None)
+        details = result.details if details is None else details
         summary = result.summary
         if summary.schema.get("top_schemes") != pl.String and "top_schemes" in summary.columns:
             summary = summary.with_columns(pl.col("top_schemes").cast(pl.List(pl.String)).list.join("; "))
@@ -73,7 +76,7 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
                 .select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"),
                         pl.col("n_errors").fill_null(0)))
     summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
-    return Part(summary, conform(details, DETAIL_SCHEMA), checked.errors, titles)
+    return Part(summary, conform_coded(details, DETAIL_SCHEMA), checked.errors, titles)
 
 
 def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:

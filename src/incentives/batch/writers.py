@@ -95,6 +95,17 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
                          for name, dtype in schema.items()])
 
 
+def _coded(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, (pl.Categorical, pl.Enum))
+
+
+def conform_coded(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """conform(), except that text columns already dictionary-encoded stay so (same values, no text copies)."""
+    return frame.select([pl.col(name) if dtype == pl.String and _coded(frame.schema.get(name, pl.Null()))
+                         else (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+                         for name, dtype in schema.items()])
+
+
 # --- XLSX ---------------------------------------------------------------------------------------------------
 
 SUMMARY_COLUMNS = [
@@ -258,7 +269,20 @@ class ParquetSink:
             (self.folder / name).mkdir(exist_ok=True)
 
     def _write(self, name: str, frame: pl.DataFrame) -> None:
-        conform(frame, self.schemas[name]).write_parquet(self.folder / name / f"part-{self.parts:05d}.parquet")
+        path = self.folder / name / f"part-{self.parts:05d}.parquet"
+        frame = conform_coded(frame, self.schemas[name])
+        coded = [column for column, dtype in frame.schema.items() if _coded(dtype)]
+        if not coded:
+            frame.write_parquet(path)
+            return
+        import pyarrow.parquet as pq
+
+        # Dictionary-encoded text is written as Parquet dictionary pages straight from its codes. Without the
+        # stored Arrow schema a reader sees plain strings, exactly as if the text had been written row by row.
+        # Min/max statistics of long text cost as much as writing it; numbers keep theirs.
+        numeric = [column for column, dtype in frame.schema.items() if dtype.is_numeric() or dtype == pl.Boolean]
+        pq.write_table(frame.to_arrow(), path, compression="lz4", use_dictionary=coded, store_schema=False,
+                       write_statistics=numeric)
 
     def write(self, part: Part) -> None:
         self._write("summary", part.summary)

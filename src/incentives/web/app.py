@@ -50,6 +50,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
     """Run the app with uvicorn: one worker by default; INCENTIVES_WEB_WORKERS=N runs N processes (N cores)."""
+    import gc
     import os
 
     import uvicorn
@@ -59,4 +60,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
         uvicorn.run("incentives.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False)
         return
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+    app = create_app()
+    # the catalogue, compiled templates and models live as long as the process: keep them out of the garbage
+    # collector's full passes, which otherwise walk them again and again while requests wait
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -64,20 +64,39 @@ def _types(schema: dict[str, Any], root: dict[str, Any]) -> set[str] | None:
 
 
 def _walk(data: Any, schema: dict[str, Any], root: dict[str, Any], path: str, problems: list[Problem]) -> None:
-    allowed = _types(schema, root)
-    if allowed is not None and not any(_TYPE_CHECKS[t](data) for t in allowed if t in _TYPE_CHECKS):
+    allowed, checks, properties, items = _node(schema, root)
+    if checks is not None and not any(check(data) for check in checks):
         names = sorted(allowed)
         problems.append(Problem(path, "类型不对，应为" + " 或 ".join(_NAMES_ZH.get(n, n) for n in names),
                                 "wrong JSON type: expected " + " or ".join(names)))
         return
-    for option in _options(schema, root):
-        if isinstance(data, dict) and "properties" in option:
+    if isinstance(data, dict):
+        for option in properties:
             for key, value in data.items():
-                if key in option["properties"]:
-                    _walk(value, option["properties"][key], root, f"{path}.{key}", problems)
-        if isinstance(data, list) and "items" in option:
+                if key in option:
+                    _walk(value, option[key], root, f"{path}.{key}", problems)
+    elif isinstance(data, list):
+        for option in items:
             for index, item in enumerate(data):
-                _walk(item, option["items"], root, f"{path}[{index}]", problems)
+                _walk(item, option, root, f"{path}[{index}]", problems)
+
+
+# id(schema node) -> (node, what _walk needs from it): the schema is built once, and every request walks it
+_NODES: dict[int, tuple[dict[str, Any], tuple[Any, ...]]] = {}
+
+
+def _node(schema: dict[str, Any], root: dict[str, Any]) -> tuple[Any, ...]:
+    """(allowed type names, their checks, the `properties` of each option, the `items` of each option)."""
+    entry = _NODES.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        allowed = _types(schema, root)
+        checks = None if allowed is None else tuple(_TYPE_CHECKS[t] for t in allowed if t in _TYPE_CHECKS)
+        options = _options(schema, root)
+        info = (allowed, checks,
+                tuple(o["properties"] for o in options if "properties" in o),
+                tuple(o["items"] for o in options if "items" in o))
+        entry = _NODES[id(schema)] = (schema, info)
+    return entry[1]
 
 
 def _options(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]]:

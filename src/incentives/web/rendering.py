@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 import jinja2
+import orjson
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
@@ -62,7 +63,72 @@ def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
     texts = {"title": N_("Award against base, with the cap"), "cap": N_("Cap"), "headroom": N_("Headroom"),
              "you": N_("You")}
     chart_labels = {key: i18n.gettext(lang, text) for key, text in texts.items()}
-    return award_chart(result, {**chart_labels, "x": base_label})
+    chart_labels["x"] = base_label
+    # the picture depends only on these figures and labels; the same profile is evaluated again and again
+    key = (result["base_fen"], result["amount_fen"], str(result["rate"]), result.get("cap_fen"),
+           result.get("headroom_fen"), tuple(chart_labels.items()))
+    try:
+        svg = _CHARTS.get(key)
+    except TypeError:
+        return award_chart(result, chart_labels)
+    if svg is None:
+        svg = award_chart(result, chart_labels)
+        if len(_CHARTS) >= _CHARTS_LIMIT:
+            _CHARTS.clear()
+        _CHARTS[key] = svg
+    return svg
+
+
+_CHARTS: dict[tuple[Any, ...], Any] = {}
+_CHARTS_LIMIT = 4_096
+
+
+# The results panel shows ~180 citations per request, each through the cite_details macro, and the same few
+# hundred catalogue citations come back every time: remember each one's HTML per language and summary.
+_CITE_HTML: dict[tuple[Any, ...], Any] = {}
+_CITE_HTML_LIMIT = 20_000
+
+
+@jinja2.pass_context
+def _cached_cite(context: Any, macro: Any, cite: Mapping[str, Any] | None, summary: Any = None) -> Any:
+    """`macro(cite, summary)`, remembered (the macro's output depends only on these and the language)."""
+    if not isinstance(cite, Mapping):
+        return macro(cite, summary)
+    try:
+        key = (context.get("lang", i18n.DEFAULT_LANG), type(summary), summary, tuple(cite.items()))
+        html = _CITE_HTML.get(key)
+    except TypeError:  # an unhashable value: render without remembering
+        return macro(cite, summary)
+    if html is None:
+        html = macro(cite, summary)
+        if len(_CITE_HTML) >= _CITE_HTML_LIMIT:
+            _CITE_HTML.clear()
+        _CITE_HTML[key] = html
+    return html
+
+
+# A card is a pure function of its result (and, when superseded, the winner's title) in one language. People
+# change one figure and evaluate again, so most cards repeat: remember their HTML, keyed by the result's JSON.
+_CARD_HTML: dict[tuple[Any, ...], Any] = {}
+_CARD_HTML_LIMIT = 1_024
+
+
+@jinja2.pass_context
+def _cached_card(context: Any, macro: Any, result: Mapping[str, Any], titles: Mapping[str, Any]) -> Any:
+    """`macro(result, titles)`, remembered."""
+    winner = result.get("superseded_by")
+    try:
+        key = (context.get("lang", i18n.DEFAULT_LANG),
+               orjson.dumps([result, titles.get(winner) if winner is not None else None, winner in titles]))
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON: render without remembering
+        return macro(result, titles)
+    html = _CARD_HTML.get(key)
+    if html is None:
+        html = macro(result, titles)
+        if len(_CARD_HTML) >= _CARD_HTML_LIMIT:
+            _CARD_HTML.clear()
+        _CARD_HTML[key] = html
+    return html
 
 
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
@@ -92,6 +158,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
+                       cached_cite=_cached_cite, cached_card=_cached_card,
                        labels=labels)
     env.filters.update(cny=_cny, wan=_wan, percent=_percent)
     return env
