@@ -122,7 +122,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:
-    from .calculators.deadline import deadline_after, deadline_rules, pick_deadline_version
+    from .calculators.deadline import deadline_for_rule, deadline_rules
     from .errors import CalendarNotPublished
 
     cat = _catalogue()
@@ -131,15 +131,8 @@ def cmd_deadline(args: argparse.Namespace) -> int:
     if rule is None:
         known = ", ".join(rules)
         _fail([f"未知的期限规则“{args.rule}”，可选：{known} / unknown deadline rule '{args.rule}'; known: {known}"])
-    version = pick_deadline_version(rule, args.event_date)
     try:
-        answer = deadline_after(
-            args.event_date,
-            working_days=version.working_days.value if version.working_days else None,
-            months=version.months.value if version.months else None,
-            legacy_before=version.legacy_before,
-            legacy_event=version.legacy_event,
-        )
+        answer = deadline_for_rule(rule, args.event_date)
     except CalendarNotPublished as error:
         _fail([f"{error.zh} / {error.en}"])
     if args.verbose:

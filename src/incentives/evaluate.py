@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
-from .calculators.deadline import deadline_after
+from .calculators.deadline import deadline_for_version
 from .calculators.fixed_award import award_up_to_cap, fixed_award
 from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, subsidy_segments
 from .calculators.percent_of_base import percent_of_base
@@ -389,20 +389,15 @@ def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, A
                                            Outcome.unknown, confirm=(f"请填写{scheme.event_label_zh}",
                                                                      f"Please give the {scheme.event_label_en}")))
         return
-    established = facts.get("fund.established_date")
-    legacy_probe = established if established is not None else event
-    legacy = version.legacy_before is not None and legacy_probe < version.legacy_before
     try:
-        answer = deadline_after(legacy_probe if legacy else event,
-                                working_days=version.working_days.value if version.working_days else None,
-                                months=version.months.value if version.months else None,
-                                legacy_before=version.legacy_before, legacy_event=version.legacy_event)
+        answer = deadline_for_version(version, event, set_up_on=facts.get("fund.established_date"))
     except CalendarNotPublished as error:
         # never a Monday-to-Friday guess: the deadline stays open until the calendar is published
         result.conditions.append(_implicit(f"{error.year}年节假日安排已发布", f"the {error.year} holiday calendar is published",
                                            Outcome.unknown, None, (error.zh, error.en)))
         result.extra.update({"event_date": event.isoformat(), "deadline": None})
         return
+    legacy = answer.from_legacy_event
     period = version.working_days or version.months
     unit_zh, unit_en = ("个工作日", "working days") if version.working_days else ("个月", "months")
     result.steps.append(Step(f"起算日：{scheme.event_label_zh}" + ("（办法印发前已设立，按印发日起算）" if legacy else ""),

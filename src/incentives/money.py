@@ -5,14 +5,13 @@ Yuan are parsed once at the edges (profile input, scheme data) and formatted onl
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from typing import NewType
 
 Fen = NewType("Fen", int)
 
 FEN_PER_YUAN = 100
-_ONE = Decimal(1)
 
 
 class Rounding(str, Enum):
@@ -20,10 +19,6 @@ class Rounding(str, Enum):
 
     down_to_fen = "down_to_fen"  # "不超过 / 最高" ceilings never round up
     half_up_to_fen = "half_up_to_fen"
-
-    @property
-    def decimal_mode(self) -> str:
-        return ROUND_FLOOR if self is Rounding.down_to_fen else ROUND_HALF_UP
 
 
 class MoneyError(ValueError):
@@ -35,19 +30,10 @@ class MoneyError(ValueError):
         self.en = en
 
 
-def to_fen(exact_fen: Decimal, rounding: Rounding) -> Fen:
-    """Quantise an exact fen amount to whole fen with the rule's rounding (never the ambient context)."""
-    return Fen(int(exact_fen.quantize(_ONE, rounding=rounding.decimal_mode)))
-
-
-def divide_to_fen(numerator: Decimal, divisor: int, rounding: Rounding) -> Fen:
-    """numerator / divisor in exact rational arithmetic, rounded once (no precision-limited Decimal division).
-
-    The numerator must be an exact product of amounts and rates, built with multiplications only.
-    """
-    top, bottom = numerator.as_integer_ratio()
-    quotient, remainder = divmod(top, bottom * divisor)
-    if rounding is Rounding.half_up_to_fen and 2 * remainder >= bottom * divisor:
+def round_ratio(top: int, bottom: int, rounding: Rounding) -> Fen:
+    """top / bottom (bottom > 0) in whole fen, in exact integer arithmetic, rounded once as the rule names."""
+    quotient, remainder = divmod(top, bottom)
+    if rounding is Rounding.half_up_to_fen and 2 * remainder >= bottom:
         quotient += 1
     return Fen(quotient)
 
@@ -55,10 +41,7 @@ def divide_to_fen(numerator: Decimal, divisor: int, rounding: Rounding) -> Fen:
 def apply_rate(base: Fen, rate: Decimal, rounding: Rounding) -> Fen:
     """base × rate, rounded once, in exact integer arithmetic."""
     top, bottom = rate.as_integer_ratio()
-    quotient, remainder = divmod(base * top, bottom)
-    if rounding is Rounding.half_up_to_fen and 2 * remainder >= bottom:
-        quotient += 1
-    return Fen(quotient)
+    return round_ratio(base * top, bottom, rounding)
 
 
 def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:

@@ -43,7 +43,6 @@ from .tables import Tables
 from .unit_frames import ROW, UnitFrames, build, per_enterprise, spread
 
 STATUS = pl.Enum(STATUS_NAMES)
-UNIT_KINDS = pl.Enum(["enterprise", "project", "loan", "fund", "fund_investment"])
 TABLE_UNITS = ("enterprise", "project", "loan")  # unit kinds the batch tables hold; funds are not among them
 # placeholder texts when a unit kind has no unit (as evaluate._NO_UNIT)
 NO_UNIT = {

@@ -116,7 +116,7 @@ class Plan:
 
 
 def _implicit(expr: pl.Expr, zh: str, en: str, present: pl.Expr | None = None,
-              confirm: tuple[str, str] | None = None, unknown_is_null: bool = True) -> Implicit:
+              confirm: tuple[str, str] | None = None) -> Implicit:
     confirm_zh, confirm_en = confirm or (f"请确认：{zh}", f"Please confirm: {en}")
     compiled = Compiled(expr, zh, en, [Reason(expr.not_(), zh, en)], [Reason(expr.is_null(), confirm_zh, confirm_en)])
     return Implicit(compiled, present if present is not None else pl.lit(True))
@@ -211,14 +211,12 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
 
 def _calendar_check(version: Any, as_of: date) -> list[Implicit]:
     """A quarter-end deadline is the same for every row: count it once; an unpublished calendar leaves it open."""
-    from ..calculators.deadline import deadline_after
+    from ..calculators.deadline import deadline_for_version
     from ..dates import quarter_end
     from ..errors import CalendarNotPublished
 
     try:
-        deadline_after(quarter_end(as_of), working_days=version.working_days.value if version.working_days else None,
-                       months=version.months.value if version.months else None,
-                       legacy_before=version.legacy_before, legacy_event=version.legacy_event)
+        deadline_for_version(version, quarter_end(as_of))
     except CalendarNotPublished as error:
         return [_implicit(pl.lit(None, dtype=pl.Boolean), f"{error.year}年节假日安排已发布",
                           f"the {error.year} holiday calendar is published", confirm=(error.zh, error.en))]

@@ -14,18 +14,30 @@ class DeadlineAnswer:
     event: date  # the event actually counted from (after any legacy rule)
     deadline: date
     working_days: tuple[date, ...]  # the working days counted, day 1 first; empty for month periods
+    from_legacy_event: bool = False  # counted from the legacy event (e.g. a fund set up before the rules)
 
 
 def deadline_after(event: date, *, working_days: int | None = None, months: int | None = None,
-                   legacy_before: date | None = None, legacy_event: date | None = None) -> DeadlineAnswer:
-    """Count from the event (or from legacy_event when the event falls before legacy_before)."""
-    if legacy_before is not None and legacy_event is not None and event < legacy_before:
+                   legacy_before: date | None = None, legacy_event: date | None = None,
+                   set_up_on: date | None = None) -> DeadlineAnswer:
+    """Count from the event, or from legacy_event when the event (or the set-up date) falls before legacy_before."""
+    legacy = legacy_before is not None and legacy_event is not None and (
+        event < legacy_before or (set_up_on is not None and set_up_on < legacy_before))
+    if legacy:
         event = legacy_event
     if working_days is not None:
         deadline, counted = nth_working_day_after(event, working_days)
-        return DeadlineAnswer(event, deadline, tuple(counted))
+        return DeadlineAnswer(event, deadline, tuple(counted), legacy)
     assert months is not None
-    return DeadlineAnswer(event, add_months(event, months), ())
+    return DeadlineAnswer(event, add_months(event, months), (), legacy)
+
+
+def deadline_for_version(version: Any, event: date, set_up_on: date | None = None) -> DeadlineAnswer:
+    """The deadline one version of a deadline scheme sets for an event date."""
+    return deadline_after(event, working_days=version.working_days.value if version.working_days else None,
+                          months=version.months.value if version.months else None,
+                          legacy_before=version.legacy_before, legacy_event=version.legacy_event,
+                          set_up_on=set_up_on)
 
 
 def deadline_rules(cat: Any) -> dict[str, Any]:
@@ -42,3 +54,8 @@ def pick_deadline_version(rule: Any, event: date) -> Any:
     if event < versions[0].from_:
         return versions[0]
     return versions[-1]
+
+
+def deadline_for_rule(rule: Any, event: date) -> DeadlineAnswer:
+    """The deadline a deadline scheme sets for an event date, using the version that applies to that event."""
+    return deadline_for_version(pick_deadline_version(rule, event), event)

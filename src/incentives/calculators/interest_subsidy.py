@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..dates import add_months
-from ..money import Rounding, divide_to_fen, format_rate
+from ..money import Rounding, format_rate, round_ratio
 from ..results import Step
 
 DAYS_PER_YEAR = 365  # actual/365
@@ -41,13 +41,13 @@ def subsidy_segments(
     start = issue
     days_so_far = 0
     paid_so_far = 0
+    rate_top, rate_bottom = annual_rate.as_integer_ratio()
+    share_top, share_bottom = share.as_integer_ratio()
     while start < window_end:
         end = min(window_end, date(start.year + 1, 1, 1))
         days_so_far += (end - start).days
-        rate_top, rate_bottom = annual_rate.as_integer_ratio()
-        share_top, share_bottom = share.as_integer_ratio()
-        exact_numerator = Decimal(principal_fen * rate_top * days_so_far * share_top)
-        rounded_so_far = divide_to_fen(exact_numerator, rate_bottom * share_bottom * DAYS_PER_YEAR, rounding)
+        rounded_so_far = round_ratio(principal_fen * rate_top * days_so_far * share_top,
+                                     rate_bottom * share_bottom * DAYS_PER_YEAR, rounding)
         segments.append(Segment(start.year, start, end, (end - start).days, rounded_so_far - paid_so_far))
         paid_so_far = rounded_so_far
         start = end

@@ -67,26 +67,36 @@ def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
     # the picture depends only on these figures and labels; the same profile is evaluated again and again
     key = (result["base_fen"], result["amount_fen"], str(result["rate"]), result.get("cap_fen"),
            result.get("headroom_fen"), tuple(chart_labels.items()))
-    try:
-        svg = _CHARTS.get(key)
-    except TypeError:
-        return award_chart(result, chart_labels)
-    if svg is None:
-        svg = award_chart(result, chart_labels)
-        if len(_CHARTS) >= _CHARTS_LIMIT:
-            _CHARTS.clear()
-        _CHARTS[key] = svg
-    return svg
+    return _CHARTS.get_or_make(key, lambda: award_chart(result, chart_labels))
 
 
-_CHARTS: dict[tuple[Any, ...], Any] = {}
-_CHARTS_LIMIT = 4_096
+class _BoundedMemo:
+    """Rendered HTML remembered by key, forgotten all at once when full (the working set is small and hot)."""
+
+    def __init__(self, limit: int):
+        self._items: dict[Any, Any] = {}
+        self._limit = limit
+
+    def get_or_make(self, key: Any, make: Any) -> Any:
+        try:
+            found = self._items.get(key)
+        except TypeError:  # an unhashable value in the key: render without remembering
+            return make()
+        if found is None:
+            found = make()
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            self._items[key] = found
+        return found
 
 
+_CHARTS = _BoundedMemo(4_096)
 # The results panel shows ~180 citations per request, each through the cite_details macro, and the same few
 # hundred catalogue citations come back every time: remember each one's HTML per language and summary.
-_CITE_HTML: dict[tuple[Any, ...], Any] = {}
-_CITE_HTML_LIMIT = 20_000
+_CITE_HTML = _BoundedMemo(20_000)
+# A card is a pure function of its result (and, when superseded, the winner's title) in one language. People
+# change one figure and evaluate again, so most cards repeat: remember their HTML, keyed by the result's JSON.
+_CARD_HTML = _BoundedMemo(1_024)
 
 
 @jinja2.pass_context
@@ -94,23 +104,8 @@ def _cached_cite(context: Any, macro: Any, cite: Mapping[str, Any] | None, summa
     """`macro(cite, summary)`, remembered (the macro's output depends only on these and the language)."""
     if not isinstance(cite, Mapping):
         return macro(cite, summary)
-    try:
-        key = (context.get("lang", i18n.DEFAULT_LANG), type(summary), summary, tuple(cite.items()))
-        html = _CITE_HTML.get(key)
-    except TypeError:  # an unhashable value: render without remembering
-        return macro(cite, summary)
-    if html is None:
-        html = macro(cite, summary)
-        if len(_CITE_HTML) >= _CITE_HTML_LIMIT:
-            _CITE_HTML.clear()
-        _CITE_HTML[key] = html
-    return html
-
-
-# A card is a pure function of its result (and, when superseded, the winner's title) in one language. People
-# change one figure and evaluate again, so most cards repeat: remember their HTML, keyed by the result's JSON.
-_CARD_HTML: dict[tuple[Any, ...], Any] = {}
-_CARD_HTML_LIMIT = 1_024
+    key = (context.get("lang", i18n.DEFAULT_LANG), type(summary), summary, tuple(cite.items()))
+    return _CITE_HTML.get_or_make(key, lambda: macro(cite, summary))
 
 
 @jinja2.pass_context
@@ -122,13 +117,7 @@ def _cached_card(context: Any, macro: Any, result: Mapping[str, Any], titles: Ma
                orjson.dumps([result, titles.get(winner) if winner is not None else None, winner in titles]))
     except (TypeError, orjson.JSONEncodeError):  # not plain JSON: render without remembering
         return macro(result, titles)
-    html = _CARD_HTML.get(key)
-    if html is None:
-        html = macro(result, titles)
-        if len(_CARD_HTML) >= _CARD_HTML_LIMIT:
-            _CARD_HTML.clear()
-        _CARD_HTML[key] = html
-    return html
+    return _CARD_HTML.get_or_make(key, lambda: macro(result, titles))
 
 
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().

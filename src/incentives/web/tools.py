@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..calculators.deadline import DeadlineAnswer, deadline_after
+from ..calculators.deadline import DeadlineAnswer, deadline_for_rule, deadline_rules
 from ..calculators.rate_table import find_tool, rate_entry_on
-from ..calculators.deadline import deadline_rules, pick_deadline_version
 from ..errors import InputError, Problem
 from ..evaluate import evaluate
 from ..profile import parse_profile
@@ -36,11 +35,7 @@ def deadline_answer(cat: Catalogue, rule_id: str, event: date) -> tuple[Any, Dea
         known = ", ".join(rules)
         raise InputError([Problem("rule", f"未知的期限规则“{rule_id}”，可选：{known}",
                                   f"unknown deadline rule '{rule_id}'; known: {known}")])
-    version = pick_deadline_version(rule, event)
-    answer = deadline_after(event, working_days=version.working_days.value if version.working_days else None,
-                            months=version.months.value if version.months else None,
-                            legacy_before=version.legacy_before, legacy_event=version.legacy_event)
-    return rule, answer
+    return rule, deadline_for_rule(rule, event)
 
 
 def deadline_document(rule: Any, answer: DeadlineAnswer, event: date) -> dict[str, Any]:

@@ -36,8 +36,11 @@ def _problem(status: int, path: str, zh: str, en: str) -> JSONResponse:
     return JSONResponse(problems_body([Problem(path, zh, en)]), status_code=status)
 
 
-async def _envelope(request: Request, inner: str) -> tuple[Any, date]:
-    """Decode {"<inner>": {...}, "as_of": "YYYY-MM-DD"}; as_of defaults to today (here, at the edge)."""
+async def _envelope(request: Request, inner: str, model: str) -> tuple[Any, date]:
+    """Decode {"<inner>": {...}, "as_of": "YYYY-MM-DD"} and check the JSON types of <inner> against `model`.
+
+    as_of defaults to today (here, at the edge).
+    """
     body = loads_exact(await request.body())
     if not isinstance(body, dict):
         raise InputError([Problem("$", "请求体必须是 JSON 对象", "the body must be a JSON object")])
@@ -58,6 +61,9 @@ async def _envelope(request: Request, inner: str) -> tuple[Any, date]:
             problems.append(Problem("$.as_of", "必须是 YYYY-MM-DD 格式的日期", "must be a YYYY-MM-DD date"))
     if problems:
         raise InputError(problems)
+    problems = type_problems(body[inner], model, f"$.{inner}")
+    if problems:
+        raise InputError(problems)
     return body[inner], as_of
 
 
@@ -68,10 +74,7 @@ def _nested(error: InputError, prefix: str) -> InputError:
 @router.post("/evaluate", summary="Evaluate a profile on a date (the CLI's result document)",
              openapi_extra=schemas.evaluate_body(), responses=schemas.responses(schemas.EVALUATION, 400))
 async def api_evaluate(request: Request) -> Response:
-    data, as_of = await _envelope(request, "profile")
-    problems = type_problems(data, "Profile", "$.profile")
-    if problems:
-        raise InputError(problems)
+    data, as_of = await _envelope(request, "profile", "Profile")
     try:
         profile = parse_profile(data)
     except InputError as error:
@@ -127,8 +130,5 @@ async def api_deadline(rule: str = Query(..., max_length=100), event_date: date 
 @router.post("/fund-check", summary="Government investment fund: investment checks and deadlines",
              openapi_extra=schemas.fund_body(), responses=schemas.responses(schemas.FUND_CHECK, 400))
 async def api_fund_check(request: Request) -> Response:
-    data, as_of = await _envelope(request, "fund")
-    problems = type_problems(data, "Fund", "$.fund")
-    if problems:
-        raise InputError(problems)
+    data, as_of = await _envelope(request, "fund", "Fund")
     return _json(fund_check(data, as_of))  # problems already carry $.fund paths

@@ -147,21 +147,21 @@ async def import_profile(request: Request) -> Response:
 
 @router.post("/fragments/project")
 async def project_fragment(request: Request) -> Response:
-    state = state_from_form((await request.form()).multi_items())
-    index = state.next_index("projects")
-    state.projects.append(index)
-    state.values[f"projects-{index}-id"] = _default_id("add_project", index)
-    return render(request, "fragments/project_row.html",
-                  {"state": state, "index": index, "errors": {}, "labels": labels, "regions": region_table.regions()})
+    return await _new_row(request, "projects", "add_project", "fragments/project_row.html")
 
 
 @router.post("/fragments/loan")
 async def loan_fragment(request: Request) -> Response:
+    return await _new_row(request, "loans", "add_loan", "fragments/loan_row.html")
+
+
+async def _new_row(request: Request, kind: str, id_prefix: str, template: str) -> Response:
+    """The form state posted so far plus one empty row of `kind`, rendered as that row alone."""
     state = state_from_form((await request.form()).multi_items())
-    index = state.next_index("loans")
-    state.loans.append(index)
-    state.values[f"loans-{index}-id"] = _default_id("add_loan", index)
-    return render(request, "fragments/loan_row.html",
+    index = state.next_index(kind)
+    getattr(state, kind).append(index)
+    state.values[f"{kind}-{index}-id"] = _default_id(id_prefix, index)
+    return render(request, template,
                   {"state": state, "index": index, "errors": {}, "labels": labels, "regions": region_table.regions()})
 
 
