@@ -6,8 +6,9 @@ Kept on argparse and lazy imports so `incentives evaluate` starts fast (no polar
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -172,16 +173,15 @@ def cmd_users(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="incentives", description="政策计算器 / policy incentives calculator")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def _add_schemes(sub) -> None:
     schemes = sub.add_parser("schemes", help="list every scheme / 列出全部方案")
     schemes.add_argument("what", nargs="?", choices=["list", "schema"], default="list")
     schemes.add_argument("--format", choices=["text", "json"], default="text")
     schemes.add_argument("--lang", choices=["zh", "en"], default="zh")
     schemes.set_defaults(func=cmd_schemes)
 
+
+def _add_evaluate(sub) -> None:
     evaluate = sub.add_parser("evaluate", help="evaluate a profile / 评估企业画像")
     evaluate.add_argument("profile", help="profile JSON file, or - for standard input")
     evaluate.add_argument("--as-of", type=_date, default=None, help="evaluation date (default: today)")
@@ -189,22 +189,30 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--lang", choices=["zh", "en"], default="zh")
     evaluate.set_defaults(func=cmd_evaluate)
 
+
+def _add_rate(sub) -> None:
     rate = sub.add_parser("rate", help="PBoC tool rate on a date / 再贷款利率")
     rate.add_argument("tool")
     rate.add_argument("--tenor", choices=["3m", "6m", "1y"], default="1y")
     rate.add_argument("--on", type=_date, required=True)
     rate.set_defaults(func=cmd_rate)
 
+
+def _add_deadline(sub) -> None:
     deadline = sub.add_parser("deadline", help="deadline for an event / 截止日")
     deadline.add_argument("rule")
     deadline.add_argument("--event-date", type=_date, required=True)
     deadline.add_argument("--verbose", action="store_true", help="list the working days counted (stderr)")
     deadline.set_defaults(func=cmd_deadline)
 
+
+def _add_profile(sub) -> None:
     profile = sub.add_parser("profile", help="profile JSON Schema / 画像的 JSON Schema")
     profile.add_argument("what", choices=["schema"])
     profile.set_defaults(func=cmd_profile)
 
+
+def _add_serve(sub) -> None:
     serve = sub.add_parser("serve", help="run the web app / 启动网站")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -212,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="worker processes (default: INCENTIVES_WEB_WORKERS, else 1) / 进程数")
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_batch(sub) -> None:
     batch = sub.add_parser("batch", help="batch evaluation for consultants / 批量评估")
     batch_sub = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser)
     template = batch_sub.add_parser("template", help="write a blank input workbook / 生成模板")
@@ -226,21 +236,89 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-size", type=int, default=200_000)
     batch.set_defaults(func=cmd_batch)
 
+
+def _add_users(sub) -> None:
     from .store.cli import add_users_parser  # argparse only: SQLAlchemy loads when the command runs
 
     add_users_parser(sub).set_defaults(func=cmd_users)
+
+
+# every command in the order `incentives --help` lists them
+_COMMANDS = {
+    "schemes": _add_schemes,
+    "evaluate": _add_evaluate,
+    "rate": _add_rate,
+    "deadline": _add_deadline,
+    "profile": _add_profile,
+    "serve": _add_serve,
+    "batch": _add_batch,
+    "users": _add_users,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; or, given the command being run, the same parser with only that command in it.
+    Parsing that command's arguments gives the same result and the same messages either way, and a run of
+    `incentives evaluate` does not pay for building the parsers of the other commands."""
+    parser = _Parser(prog="incentives", description="政策计算器 / policy incentives calculator")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, add in _COMMANDS.items():
+        if command is None or command == name:
+            add(sub)
     return parser
 
 
+def parse_arguments(words: list[str]) -> argparse.Namespace:
+    """build_parser().parse_args(words), building only the parser of the command being run when that suffices."""
+    command = words[0] if words and words[0] in _COMMANDS else None  # anything else needs the whole parser
+    args, unknown = build_parser(command).parse_known_args(words)
+    if unknown:  # reported by the top-level parser, whose usage line lists every command: use the whole one
+        args = build_parser().parse_args(words)
+    return args
+
+
+# commands that run for long (a server, a whole client list, the database layer): the garbage collector runs
+_LONG_RUNNING = frozenset({"serve", "batch", "users"})
+_freezing_at_exit = False
+
+
+def _freeze_at_exit() -> None:
+    """Have the objects still alive at exit skipped by the collections Python runs while shutting down.
+
+    What is alive then is mostly pydantic's model classes and the catalogue: no garbage, but walking them all was
+    ~6% of an `incentives evaluate` run. gc.freeze() moves them out of the collector's sight; memory goes back to
+    the system when the process ends either way."""
+    global _freezing_at_exit
+    if not _freezing_at_exit:
+        atexit.register(gc.freeze)
+        _freezing_at_exit = True
+
+
 def main(argv: list[str] | None = None) -> int:
-    # the command line uses no pydantic plugins; without this, building the first model scans every installed
-    # distribution's entry points for them (tens of milliseconds of a ~0.5 s run). An explicit setting wins.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    args = build_parser().parse_args(argv)
+    # Starting a command creates many long-lived objects (pydantic's model classes, the scheme catalogue) and
+    # almost no reference cycles, so the cyclic garbage collector's passes over them are pure cost. It stays off
+    # for the short commands, whose inputs are bounded, and is on again for the long-running ones and when main()
+    # returns (tests call it in-process).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return args.func(args)
-    except BrokenPipeError:
-        return 0
+        # the command line uses no pydantic plugins and skips looking for them (tens of milliseconds of a run)
+        from .plugin_scan import without_plugins
+
+        without_plugins()
+        args = parse_arguments(sys.argv[1:] if argv is None else argv)
+        if args.command in _LONG_RUNNING:
+            if collecting:
+                gc.enable()
+        else:
+            _freeze_at_exit()
+        try:
+            return args.func(args)
+        except BrokenPipeError:
+            return 0
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":

@@ -18,24 +18,52 @@ class Industry:
     name_zh: str
 
 
+_COLUMNS = ["level", "section", "division", "group", "class", "name_zh"]
+
+
+@cache
+def _rows() -> dict[str, tuple[int, str, str | None, str]]:
+    """code -> (level, section, division, name): the table as read. Checking one profile's code needs one
+    entry, so the Industry objects are only made when asked for (building all ~1,800 was most of the time it
+    took to validate a profile)."""
+    rows: dict[str, tuple[int, str, str | None, str]] = {}
+    with open(package_data_dir() / "gbt4754_2017.csv", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        if header != _COLUMNS:
+            raise ValueError(f"gbt4754_2017.csv: expected the columns {_COLUMNS}, found {header}")
+        for level_text, section, division, group, class_, name_zh in reader:
+            level = int(level_text)
+            code = (section, division, group, class_)[level - 1]
+            rows[code] = (level, section, division or None, name_zh.strip())
+    return rows
+
+
+_made: dict[str, Industry] = {}
+
+
+def _industry(code: str) -> Industry | None:
+    found = _made.get(code)
+    if found is None:
+        row = _rows().get(code)
+        if row is None:
+            return None
+        found = _made[code] = Industry(code, *row)
+    return found
+
+
 @cache
 def industries() -> dict[str, Industry]:
-    table: dict[str, Industry] = {}
-    with open(package_data_dir() / "gbt4754_2017.csv", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            level = int(row["level"])
-            code = [row["section"], row["division"], row["group"], row["class"]][level - 1]
-            table[code] = Industry(code, level, row["section"], row["division"] or None, row["name_zh"].strip())
-    return table
+    return {code: _industry(code) for code in _rows()}  # type: ignore[misc]  # every code has a row
 
 
 def lookup(code: str) -> Industry | None:
     """Find a code; a leading section letter before digits ("C3311") is accepted and checked."""
     code = code.strip().upper()
     if len(code) > 1 and code[0].isalpha() and code[1:].isdigit():
-        found = industries().get(code[1:])
+        found = _industry(code[1:])
         return found if found is not None and found.section == code[0] else None
-    return industries().get(code)
+    return _industry(code)
 
 
 def search(query: str, limit: int = 20) -> list[Industry]:

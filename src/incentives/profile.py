@@ -4,7 +4,9 @@ Amounts arrive in yuan (`*_yuan`, JSON numbers or decimal strings, parsed exactl
 (`*_fen`). Facts the user may not know are `None`, which the engine treats as "unknown", never as "no".
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic would have to evaluate every field's annotation
+# string when the module is imported, a measurable part of a command-line run; the few forward references are
+# quoted instead.
 
 import json
 from datetime import date
@@ -27,6 +29,7 @@ from pydantic import (
 
 from . import industry as industry_table
 from . import regions as region_table
+from . import uscc as uscc_code
 from .errors import InputError, Problem
 from .money import MoneyError, fen_to_yuan, parse_decimal, yuan_to_fen
 
@@ -85,6 +88,13 @@ Count = Annotated[int, Field(ge=0, le=10_000_000), BeforeValidator(_strict_int)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
+def _empty_list() -> list[Any]:
+    """The default of the list fields. A Python function rather than `list` because pydantic reads a default
+    factory's signature, and a builtin's is parsed from its text form with tokenize, whose first use compiles a
+    large regular expression: several milliseconds of every command-line run."""
+    return []
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False, frozen=True)
 
@@ -95,7 +105,7 @@ class Region(Strict):
     district: str | None = Field(None, max_length=20, description="区/县, e.g. 松江区")
 
     @model_validator(mode="after")
-    def _known_names(self) -> Region:
+    def _known_names(self) -> "Region":
         if self.province not in region_table.regions():
             raise ValueError(f"unknown province / 未知的省级行政区: {self.province}")
         cities = region_table.cities(self.province)
@@ -158,12 +168,9 @@ class Enterprise(Strict):
     def _check_uscc(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from stdnum.cn import uscc
-        from stdnum.exceptions import ValidationError as StdnumError
-
         try:
-            return uscc.validate(value)
-        except StdnumError:
+            return uscc_code.validate(value)
+        except uscc_code.InvalidUscc:
             raise ValueError(
                 f"统一社会信用代码“{value}”无效（长度、字符或校验位错误） / "
                 f"invalid unified social credit code '{value}' (length, characters or check digit)"
@@ -218,8 +225,8 @@ class TechField(str, Enum):
 class Project(Strict):
     id: Identifier
     name: str | None = Field(None, max_length=200)
-    activities: list[Activity] = Field(default_factory=list, max_length=20)
-    fields: list[TechField] = Field(default_factory=list, max_length=20)
+    activities: list[Activity] = Field(default_factory=_empty_list, max_length=20)
+    fields: list[TechField] = Field(default_factory=_empty_list, max_length=20)
     location: Region | None = Field(None, description="Where the project is carried out; None = not stated")
     total_input_fen: Fen | None = Field(None, alias="total_input_yuan", description="总投入 / 总投资, yuan")
     rd_input_fen: Fen | None = Field(None, alias="rd_input_yuan", description="研发总投入, yuan")
@@ -268,7 +275,7 @@ class Loan(Strict):
     for_tech_upgrade_project: StrictBool | None = Field(None, description="用于列入清单的技术改造/设备更新项目")
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> Loan:
+    def _dates_in_order(self) -> "Loan":
         if self.maturity_date <= self.issue_date:
             raise ValueError("到期日必须晚于发放日 / maturity_date must be after issue_date")
         return self
@@ -318,19 +325,19 @@ class Fund(Strict):
     established_date: date | None = None
     first_paid_in_date: date | None = Field(None, description="第一笔实缴资金到位日")
     fiscal_year_end: date | None = Field(None, description="最近一个会计年度结束日")
-    investments: list[FundInvestment] = Field(default_factory=list, max_length=500)
+    investments: list[FundInvestment] = Field(default_factory=_empty_list, max_length=500)
 
 
 class Profile(Strict):
     schema_version: Literal[1] = 1
     enterprise: Enterprise
-    projects: list[Project] = Field(default_factory=list, max_length=200)
-    loans: list[Loan] = Field(default_factory=list, max_length=500)
-    awards: list[AwardRecord] = Field(default_factory=list, max_length=1000)
+    projects: list[Project] = Field(default_factory=_empty_list, max_length=200)
+    loans: list[Loan] = Field(default_factory=_empty_list, max_length=500)
+    awards: list[AwardRecord] = Field(default_factory=_empty_list, max_length=1000)
     fund: Fund | None = None
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> Profile:
+    def _unique_ids(self) -> "Profile":
         for name, items in (("projects", self.projects), ("loans", self.loans)):
             seen: set[str] = set()
             for item in items:

@@ -4,7 +4,9 @@ Unknown keys are errors, every number carries a citation, every scheme has dated
 The JSON Schema of these models (`incentives schemes schema`) lets an analyst write a file in an editor.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic would have to evaluate every field's annotation
+# string when the module is imported, a measurable part of a command-line run; the few forward references are
+# quoted instead.
 
 from datetime import date
 from decimal import Decimal
@@ -137,7 +139,7 @@ class DeadlineVersion(Version):
     legacy_event: date | None = None
 
     @model_validator(mode="after")
-    def _one_period(self) -> DeadlineVersion:
+    def _one_period(self) -> "DeadlineVersion":
         if (self.working_days is None) == (self.months is None):
             raise ValueError("give exactly one of working_days and months")
         if (self.legacy_before is None) != (self.legacy_event is None):
@@ -178,7 +180,7 @@ class SchemeBase(Strict):
         return [leaf.field for condition in self.conditions for leaf in leaves(condition)]
 
     @model_validator(mode="after")
-    def _versions_do_not_overlap(self) -> SchemeBase:
+    def _versions_do_not_overlap(self) -> "SchemeBase":
         versions = getattr(self, "versions")
         if not versions:
             raise ValueError("a scheme needs at least one version")
@@ -192,7 +194,7 @@ class SchemeBase(Strict):
         return self
 
     @model_validator(mode="after")
-    def _facts_exist_for_unit(self) -> SchemeBase:
+    def _facts_exist_for_unit(self) -> "SchemeBase":
         for name in self.fact_names():
             scope = FACTS.get(name)
             if scope is None:
@@ -346,7 +348,7 @@ class SchemeFile(Strict):
     schemes: list[Scheme] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _stacking_groups_exist(self) -> SchemeFile:
+    def _stacking_groups_exist(self) -> "SchemeFile":
         known = {group.id for group in self.stacking_groups}
         for scheme in self.schemes:
             if scheme.stacking_group is not None and scheme.stacking_group not in known:
@@ -371,7 +373,7 @@ class RateTool(Strict):
     rates: list[RateEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _entries_cover_tenors(self) -> RateTool:
+    def _entries_cover_tenors(self) -> "RateTool":
         previous = None
         for entry in self.rates:
             if set(entry.values) != set(self.tenors):
