@@ -4,6 +4,8 @@ connections; HTML results fragment ≥ 300 req/s; cold start to the first answer
     .venv/bin/python bench/web_bench.py                       # 15 s per endpoint, 32 connections
     .venv/bin/python bench/web_bench.py --duration 30 --workers 2   # INCENTIVES_WEB_WORKERS=2 for the server
     .venv/bin/python bench/web_bench.py --profile             # CPU time of each part of one request
+    git archive HEAD | tar -x -C /tmp/before && \
+    .venv/bin/python bench/web_bench.py --against /tmp/before/src  # the same run for another tree, alternating
 
 The typical profile is the Songjiang example (3 projects) with a second loan added: 3 projects, 2 loans. The
 fragment is what htmx asks for: the form posted with HX-Request, answered with the results block only.
@@ -55,10 +57,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> tuple[subprocess.Popen, float]:
-    """Start `incentives serve`; returns the process and the seconds until the first answered request."""
+def start_server(port: int, workers: int, source: str | None = None) -> tuple[subprocess.Popen, float]:
+    """Start `incentives serve` (from `source`, a src/ directory, when given); returns the process and the
+    seconds until the first answered request."""
     command = [str(CLI), "serve", "--port", str(port)]
     environment = {**os.environ, "INCENTIVES_WEB_WORKERS": str(workers)}
+    if source:
+        environment["PYTHONPATH"] = source
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
     url = f"http://127.0.0.1:{port}/api/v1/schemes"
@@ -86,11 +91,29 @@ def run_wrk(url: str, script: str, connections: int, duration: int, threads: int
                              handle.name, url], capture_output=True, text=True, check=True).stdout
     Path(handle.name).unlink()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return {"req_per_s": rate, "p99_ms": float(p99.group(1)) * scale,
+    return {"req_per_s": rate, "p99_ms": float(p99.group(1)) * scale, "requests": total,
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server process and its worker processes so far (Linux /proc). Unlike
+    throughput, CPU per request hardly depends on what else the machine is running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def profile_one_request() -> None:
@@ -102,7 +125,8 @@ def profile_one_request() -> None:
 
     from incentives.evaluate import evaluate
     from incentives.profile import loads_exact, parse_profile
-    from incentives.report import evaluation_dict, evaluation_json
+    from incentives.report import evaluation_dict, evaluation_json, reference_evaluation_json
+    from incentives.result_json import evaluation_bytes
     from incentives.web.app import create_app
     from incentives.web.json_types import type_problems
 
@@ -127,8 +151,10 @@ def profile_one_request() -> None:
         "parse profile": lambda: parse_profile(profile_document),
         "evaluate (engine)": lambda: evaluate(profile, as_of),
         "evaluation_dict": lambda: evaluation_dict(evaluation),
-        "orjson, indent 2": lambda: orjson.dumps(document, option=orjson.OPT_INDENT_2),
-        "json.dumps, indent 2 (CLI)": lambda: evaluation_json(evaluation),
+        "orjson of evaluation_dict": lambda: orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        "result document bytes (API)": lambda: evaluation_bytes(evaluation),
+        "CLI text (evaluation_json)": lambda: evaluation_json(evaluation),
+        "json.dumps, indent 2 (reference)": lambda: reference_evaluation_json(evaluation),
         "API request end to end": lambda: client.post("/api/v1/evaluate", content=body),
         "HTML fragment end to end": lambda: client.post("/", content=form, headers=hx),
         # the app alone, called as the server calls it: TestClient adds a thread hand-off of its own per request
@@ -185,27 +211,39 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="in-process time breakdown instead of wrk")
+    parser.add_argument("--against", metavar="SRC", help="also serve from this src/ directory, alternating")
+    parser.add_argument("--rounds", type=int, default=2, help="alternations with --against")
     args = parser.parse_args()
     if args.profile:
         profile_one_request()
         return
     profile = typical_profile()
     api_body = json.dumps({"as_of": AS_OF, "profile": profile}, ensure_ascii=False)
+    sources = [None] if not args.against else [args.against, None] * args.rounds
+    for source in sources:
+        measure(source, api_body, profile, args)
+
+
+def measure(source: str | None, api_body: str, profile: dict, args: argparse.Namespace) -> None:
     port = free_port()
-    process, cold_start = start_server(port, args.workers)
+    process, cold_start = start_server(port, args.workers, source)
+    label = f"[{source or 'this tree'}, load {os.getloadavg()[0]:.1f}] "
     try:
         base = f"http://127.0.0.1:{port}"
-        print(f"cold start of `incentives serve` to first answered request: {cold_start * 1000:.0f} ms")
+        print(f"{label}cold start of `incentives serve` to first answered request: {cold_start * 1000:.0f} ms")
         for name, path, script in [
             ("POST /api/v1/evaluate", "/api/v1/evaluate", lua_script(api_body, "application/json", {})),
             ("POST / (HTML results fragment, HX-Request)", "/",
              lua_script(form_body(profile), "application/x-www-form-urlencoded", {"HX-Request": "true"})),
         ]:
             run_wrk(base + path, script, args.connections, 2, args.threads)  # warm-up
+            cpu_before = server_cpu_seconds(process.pid)
             result = run_wrk(base + path, script, args.connections, args.duration, args.threads)
-            print(f"{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
-                  f"non-2xx {result['non_2xx']}  (wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-                  f"{args.workers} worker{'s' if args.workers > 1 else ''})")
+            cpu = (server_cpu_seconds(process.pid) - cpu_before) / max(result["requests"], 1)
+            print(f"{label}{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
+                  f"server CPU {cpu * 1000:.2f} ms/request, non-2xx {result['non_2xx']}  "
+                  f"(wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+                  f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
     finally:
         process.terminate()
         process.wait(timeout=10)

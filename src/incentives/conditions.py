@@ -7,10 +7,9 @@ Unknown facts never count as met: they make the whole condition unknown unless t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Callable, Literal, NamedTuple, Union
 
 from pydantic import (
     BaseModel,
@@ -125,8 +124,10 @@ def leaves(condition: Condition) -> list[Leaf]:
 # --- evaluation ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionResult:
+class ConditionResult(NamedTuple):
+    """One condition's outcome with its reasons. Immutable; a named tuple because every request builds a few
+    hundred of them, and a frozen dataclass takes several times longer to construct."""
+
     label_zh: str
     label_en: str
     outcome: Outcome
@@ -134,7 +135,9 @@ class ConditionResult:
     cite: Cite | None = None
     confirm_zh: str | None = None
     confirm_en: str | None = None
-    children: tuple[ConditionResult, ...] = field(default=())
+    children: tuple[ConditionResult, ...] = ()
+    # the compiled condition's fixed texts when it came from one (scheme data only; see NodeText)
+    text: NodeText | None = None
 
     def unknown_leaves(self) -> list[ConditionResult]:
         if self.outcome is not Outcome.unknown:
@@ -233,9 +236,11 @@ def evaluate(condition: Condition, facts: dict[str, Any]) -> ConditionResult:
 Evaluator = Callable[[dict[str, Any]], ConditionResult]
 _COMPILED: dict[int, tuple[Condition, Evaluator]] = {}
 _COMPILED_LIMIT = 100_000
-# A leaf's result depends only on its fact's value; results are immutable, so the common values share one.
-# Only types whose str() is fixed by (type, value) are remembered, and only a few per leaf (amounts vary).
-_MEMO_TYPES = frozenset({str, int, bool, date})
+# A leaf's result depends only on its fact's value; results are immutable, so the common values of categorical
+# facts (yes/no, region, kind, lists of certifications) share one result object, as interned values would.
+# Amounts and dates are not remembered: they differ from one enterprise to the next, so remembering them would
+# only help a benchmark that repeats one profile.
+_MEMO_TYPES = frozenset({str, bool})
 _MEMO_LIMIT = 64
 
 
@@ -249,7 +254,25 @@ def compiled(condition: Condition) -> Evaluator:
     return entry[1]
 
 
+class NodeText:
+    """The fixed part of a compiled condition's results: labels, citation and what to confirm, as every result of
+    that condition carries them. Built once per condition of the scheme data, so writers can prepare the text
+    of these fields once (`rendered`, filled by result_json) instead of once per result."""
+
+    __slots__ = ("label_zh", "label_en", "cite", "confirm_zh", "confirm_en", "rendered")
+
+    def __init__(self, label_zh: str, label_en: str, cite: Cite | None, confirm_zh: str | None,
+                 confirm_en: str | None):
+        self.label_zh, self.label_en, self.cite = label_zh, label_en, cite
+        self.confirm_zh, self.confirm_en = confirm_zh, confirm_en
+        self.rendered: dict[Any, Any] = {}
+
+
 def _compile(condition: Condition) -> Evaluator:
+    return _compile_node(condition)[0]
+
+
+def _compile_node(condition: Condition) -> tuple[Evaluator, NodeText]:
     if isinstance(condition, Leaf):
         return _compile_leaf(condition)
     if isinstance(condition, NotOf):
@@ -257,14 +280,15 @@ def _compile(condition: Condition) -> Evaluator:
     return _compile_group(condition)
 
 
-def _compile_leaf(condition: Leaf) -> Evaluator:
+def _compile_leaf(condition: Leaf) -> tuple[Evaluator, NodeText]:
     name = condition.field
     operator = condition.operator
     operand = condition.operand
     label_zh = condition.label_zh or ""
     label_en = condition.label_en or ""
     cite, confirm_zh, confirm_en = condition.cite, condition.confirm_zh, condition.confirm_en
-    unknown = ConditionResult(label_zh, label_en, Outcome.unknown, None, cite, confirm_zh, confirm_en)
+    text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
+    unknown = ConditionResult(label_zh, label_en, Outcome.unknown, None, cite, confirm_zh, confirm_en, (), text)
     memo: dict[tuple[type, Any], ConditionResult] = {}
     met, failed = Outcome.met, Outcome.failed
 
@@ -278,59 +302,52 @@ def _compile_leaf(condition: Leaf) -> Evaluator:
             found = memo.get(key)
             if found is None:
                 found = ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
-                                        _show(value), cite, confirm_zh, confirm_en)
+                                        _show(value), cite, confirm_zh, confirm_en, (), text)
                 if len(memo) < _MEMO_LIMIT:
                     memo[key] = found
             return found
         return ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
-                               _show(value), cite, confirm_zh, confirm_en)
+                               _show(value), cite, confirm_zh, confirm_en, (), text)
 
-    return run
+    return run, text
 
 
 _FLIPPED = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}
 
 
-def _compile_not(condition: NotOf) -> Evaluator:
-    inner_run = _compile(condition.not_)
-    label_zh, label_en, cite = condition.label_zh, condition.label_en, condition.cite
+def _compile_not(condition: NotOf) -> tuple[Evaluator, NodeText]:
+    inner_run, inner = _compile_node(condition.not_)
+    # the inner condition's labels and citation are fixed, so the defaults taken from them are too
+    label_zh = condition.label_zh or f"并非：{inner.label_zh}"
+    label_en = condition.label_en or f"Not: {inner.label_en}"
+    cite = condition.cite or inner.cite
     confirm_zh, confirm_en = condition.confirm_zh, condition.confirm_en
+    text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
+    unknown = Outcome.unknown
 
     def run(facts: dict[str, Any]) -> ConditionResult:
-        inner = inner_run(facts)
-        return ConditionResult(
-            label_zh or f"并非：{inner.label_zh}",
-            label_en or f"Not: {inner.label_en}",
-            _FLIPPED.get(inner.outcome, Outcome.unknown),
-            None,
-            cite or inner.cite,
-            confirm_zh,
-            confirm_en,
-            (inner,),
-        )
+        result = inner_run(facts)
+        return ConditionResult(label_zh, label_en, _FLIPPED.get(result.outcome, unknown), None, cite, confirm_zh,
+                               confirm_en, (result,), text)
 
-    return run
+    return run, text
 
 
-def _compile_group(condition: AllOf | AnyOf) -> Evaluator:
+def _compile_group(condition: AllOf | AnyOf) -> tuple[Evaluator, NodeText]:
     is_all = isinstance(condition, AllOf)
-    runs = tuple(_compile(child) for child in (condition.all if is_all else condition.any))
+    compiled_children = [_compile_node(child) for child in (condition.all if is_all else condition.any)]
+    runs = tuple(run for run, _ in compiled_children)
     combine = kleene_all if is_all else kleene_any
     joiner_zh, joiner_en = ("且", " and ") if is_all else ("或", " or ")
-    label_zh, label_en, cite = condition.label_zh, condition.label_en, condition.cite
-    confirm_zh, confirm_en = condition.confirm_zh, condition.confirm_en
+    # every child's labels are fixed, so the joined default label is too
+    label_zh = condition.label_zh or joiner_zh.join(child.label_zh for _, child in compiled_children)
+    label_en = condition.label_en or joiner_en.join(child.label_en for _, child in compiled_children)
+    cite, confirm_zh, confirm_en = condition.cite, condition.confirm_zh, condition.confirm_en
+    text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
 
     def run(facts: dict[str, Any]) -> ConditionResult:
         results = tuple(child(facts) for child in runs)
-        return ConditionResult(
-            label_zh or joiner_zh.join(r.label_zh for r in results),
-            label_en or joiner_en.join(r.label_en for r in results),
-            combine([r.outcome for r in results]),
-            None,
-            cite,
-            confirm_zh,
-            confirm_en,
-            results,
-        )
+        return ConditionResult(label_zh, label_en, combine([r.outcome for r in results]), None, cite, confirm_zh,
+                               confirm_en, results, text)
 
-    return run
+    return run, text

@@ -66,15 +66,20 @@ def _implicit(label_zh: str, label_en: str, outcome: Outcome, actual: str | None
                            confirm[0] if confirm else None, confirm[1] if confirm else None)
 
 
+_FAILED, _UNKNOWN = Outcome.failed, Outcome.unknown
+
+
 def _status(version: Any, conditions: list[ConditionResult]) -> Status:
     if version is None:
         return Status.not_in_force
-    outcomes = [c.outcome for c in conditions]
-    if Outcome.failed in outcomes:
-        return Status.ineligible
-    if Outcome.unknown in outcomes:
-        return Status.needs_confirmation
-    return Status.eligible
+    unknown = False
+    for condition in conditions:
+        outcome = condition.outcome
+        if outcome is _FAILED:
+            return Status.ineligible
+        if outcome is _UNKNOWN:
+            unknown = True
+    return Status.needs_confirmation if unknown else Status.eligible
 
 
 def _version_on(scheme: Scheme, on: date) -> Any:
@@ -85,18 +90,31 @@ def _version_on(scheme: Scheme, on: date) -> Any:
 
 
 def _notes(scheme: Scheme) -> list[dict[str, str]]:
-    # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
-    # results add notes of their own
-    return [dict(note) for note in _scheme_plan(scheme).notes]
+    return _scheme_plan(scheme).fresh_notes()
 
 
 @dataclass(frozen=True, slots=True)
 class _SchemePlan:
     """What can be prepared once per scheme: compiled conditions, which of them read enterprise facts only
-    (the same for every unit, so evaluated once per scheme), and the notes."""
+    (the same for every unit, so evaluated once per scheme), the notes, and each version's dates as text."""
     scheme: Scheme
     conditions: tuple[tuple[Evaluator, bool], ...]
     notes: tuple[dict[str, str], ...]
+    version_dates: dict[int, tuple[Any, dict[str, Any]]]
+
+    def fresh_notes(self) -> list[dict[str, str]]:
+        # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
+        # results add notes of their own
+        return [dict(note) for note in self.notes]
+
+    def version_fields(self, version: Any) -> dict[str, Any]:
+        """`_version_fields(version)`, formatted once per version (a version belongs to its scheme's data)."""
+        if version is None:
+            return {}
+        entry = self.version_dates.get(id(version))
+        if entry is None or entry[0] is not version:
+            entry = self.version_dates[id(version)] = (version, _version_fields(version))
+        return entry[1]
 
 
 _PLANS: dict[int, _SchemePlan] = {}
@@ -110,7 +128,7 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
                   for a in scheme.assumptions]
         conditions = tuple((compiled(c), all(FACTS.get(leaf.field) == ALL_UNITS for leaf in leaves(c)))
                            for c in scheme.conditions)
-        plan = _SchemePlan(scheme, conditions, tuple(notes))
+        plan = _SchemePlan(scheme, conditions, tuple(notes), {})
         if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
             _PLANS.clear()
         _PLANS[id(scheme)] = plan
@@ -283,7 +301,10 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of)
     results: list[Result] = []
     known_units: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] = {}
-    merged_facts: dict[int, dict[str, Any]] = {}  # by id of a unit's facts, which known_units keeps alive
+    # (id of a unit's facts, which known_units keeps alive; has an award) -> the enterprise's and the unit's
+    # facts merged: built once per unit and award flag, and only ever read by the schemes
+    merged_facts: dict[tuple[int, bool], dict[str, Any]] = {}
+    awarded = {a.scheme_id for a in profile.awards if a.date <= as_of}
     for order, scheme in enumerate(cat.schemes):
         version = _version_on(scheme, as_of)
         if isinstance(scheme, LoanInterestSubsidy):
@@ -294,26 +315,26 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
             results.append(_placeholder(scheme, version, order))
             continue
         # an award dated after the evaluation date had not been received on that date
-        has_award = any(a.scheme_id == scheme.id and a.date <= as_of for a in profile.awards)
+        has_award = scheme.id in awarded
+        plan = _scheme_plan(scheme)
         shared: dict[int, ConditionResult] = {}  # enterprise-only conditions, evaluated for the first unit
         for unit_id, unit_name, unit_facts in units:
-            merged = merged_facts.get(id(unit_facts))
-            if merged is None:  # the enterprise's and the unit's facts, merged once per unit
-                merged = merged_facts[id(unit_facts)] = {**base_facts, **unit_facts}
-            facts = dict(merged)
-            facts["history.has_award_for_scheme"] = has_award
-            results.append(_evaluate_unit(scheme, version, facts, profile, as_of, unit_id, unit_name, order, cat,
-                                          shared))
+            key = (id(unit_facts), has_award)
+            facts = merged_facts.get(key)
+            if facts is None:
+                facts = merged_facts[key] = {**base_facts, **unit_facts, "history.has_award_for_scheme": has_award}
+            results.append(_evaluate_unit(scheme, plan, version, facts, profile, as_of, unit_id, unit_name, order,
+                                          cat, shared))
     _apply_stacking(results)
     results.sort(key=lambda r: r.order)
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 
 
-def _evaluate_unit(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
-                   unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue,
+def _evaluate_unit(scheme: Scheme, plan: _SchemePlan, version: Any, facts: dict[str, Any], profile: Profile,
+                   as_of: date, unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue,
                    shared: dict[int, ConditionResult]) -> Result:
     conditions = []
-    for index, (run, enterprise_only) in enumerate(_scheme_plan(scheme).conditions):
+    for index, (run, enterprise_only) in enumerate(plan.conditions):
         if not enterprise_only:
             conditions.append(run(facts))
             continue
@@ -322,8 +343,8 @@ def _evaluate_unit(scheme: Scheme, version: Any, facts: dict[str, Any], profile:
             found = shared[index] = run(facts)
         conditions.append(found)
     result = Result(scheme.id, scheme.unit, unit_id, unit_name, Status.eligible, None, conditions,
-                    notes=_notes(scheme), order=order, stacking_group=scheme.stacking_group,
-                    **_version_fields(version))
+                    notes=plan.fresh_notes(), order=order, stacking_group=scheme.stacking_group,
+                    **plan.version_fields(version))
     status = _status(version, conditions)
     if status in (Status.eligible, Status.needs_confirmation):
         if isinstance(scheme, Relending):
@@ -363,20 +384,50 @@ def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str,
         result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
         return
     rate = entry.values[version.tenor]
-    result.steps.append(Step(f"{tool.name_zh}（{version.tenor}）利率，自{entry.from_}起",
-                             f"{tool.name_en} ({version.tenor}) rate, effective {entry.from_}",
-                             value=format_rate(Decimal(rate)), cite=entry.cite))
+    rate_step, effective_from = _rate_step(tool, entry, version.tenor)
+    result.steps.append(rate_step)
     result.extra.update({"tool": tool.id, "tenor": version.tenor, "relending_rate": rate,
-                         "rate_effective_from": entry.from_.isoformat()})
+                         "rate_effective_from": effective_from})
     share = version.share_of_principal
     principal = facts.get("loan.principal_fen")
     if share is not None and principal is not None:
         refinanced = apply_rate(principal, share.rate, version.rounding)
+        share_zh, share_en = _share_labels(version)
         result.steps.insert(0, Step("贷款本金", "loan principal", amount_fen=principal))
-        result.steps.insert(1, Step(f"人民银行按本金的{format_rate(share.rate)}提供再贷款",
-                                    f"PBoC refinances {format_rate(share.rate)} of the principal",
-                                    amount_fen=refinanced, cite=share.cite))
+        result.steps.insert(1, Step(share_zh, share_en, amount_fen=refinanced, cite=share.cite))
         result.extra["relending_principal_fen"] = refinanced
+
+
+# The rate table and the scheme versions are scheme data: the step naming a rate entry, and a version's share
+# labels, are built once each (steps are immutable, so results can share them). Keyed by id() with the objects
+# kept in the entry, so an id is never reused while it is cached.
+_RATE_STEPS: dict[tuple[int, int, str], tuple[Any, Any, Step, str]] = {}
+_SHARE_LABELS: dict[int, tuple[Any, tuple[str, str]]] = {}
+_TEXTS_LIMIT = 10_000
+
+
+def _rate_step(tool: Any, entry: Any, tenor: str) -> tuple[Step, str]:
+    key = (id(tool), id(entry), tenor)
+    found = _RATE_STEPS.get(key)
+    if found is None or found[0] is not tool or found[1] is not entry:
+        step = Step(f"{tool.name_zh}（{tenor}）利率，自{entry.from_}起",
+                    f"{tool.name_en} ({tenor}) rate, effective {entry.from_}",
+                    value=format_rate(Decimal(entry.values[tenor])), cite=entry.cite)
+        if len(_RATE_STEPS) >= _TEXTS_LIMIT:  # many catalogues built in one process (tests): start again
+            _RATE_STEPS.clear()
+        found = _RATE_STEPS[key] = (tool, entry, step, entry.from_.isoformat())
+    return found[2], found[3]
+
+
+def _share_labels(version: Any) -> tuple[str, str]:
+    found = _SHARE_LABELS.get(id(version))
+    if found is None or found[0] is not version:
+        share = format_rate(version.share_of_principal.rate)
+        if len(_SHARE_LABELS) >= _TEXTS_LIMIT:
+            _SHARE_LABELS.clear()
+        found = _SHARE_LABELS[id(version)] = (version, (f"人民银行按本金的{share}提供再贷款",
+                                                        f"PBoC refinances {share} of the principal"))
+    return found[1]
 
 
 def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, Any], as_of: date) -> None:
@@ -436,7 +487,9 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     for award in profile.awards:
         if award.scheme_id == scheme.id and award.date <= as_of:
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
-    options = [_track_option(scheme, version, track, profile, base_facts, common, paid, order)
+    # each loan's facts with the enterprise's, merged once for all tracks (the tracks only read them)
+    loan_fact_sets = [{**base_facts, **loan_facts(loan)} for loan in profile.loans]
+    options = [_track_option(scheme, version, track, profile, base_facts, common, paid, order, loan_fact_sets)
                for track in scheme.tracks]
     viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
     if viable:
@@ -463,12 +516,11 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
 
 def _track_option(scheme: LoanInterestSubsidy, version: Any, track: Any, profile: Profile,
                   base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
-                  order: int) -> dict[str, Any]:
+                  order: int, loan_fact_sets: list[dict[str, Any]]) -> dict[str, Any]:
     enterprise_conditions = common + [evaluate_condition(c, base_facts) for c in track.enterprise_conditions]
     pending: list[tuple[Result, Any]] = []
     results = []
-    for loan in profile.loans:
-        facts = {**base_facts, **loan_facts(loan)}
+    for loan, facts in zip(profile.loans, loan_fact_sets):
         conditions = enterprise_conditions + _issue_window(version, loan.issue_date) + [
             evaluate_condition(c, facts) for c in scheme.loan_conditions + track.loan_conditions]
         result = Result(scheme.id, "loan", loan.id, loan.lender, _status(True, conditions), None,

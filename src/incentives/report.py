@@ -65,7 +65,17 @@ def evaluation_dict(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def evaluation_json(evaluation: Evaluation) -> str:
-    """Byte-for-byte stable: same inputs, date and rules version give the same text."""
+    """Byte-for-byte stable: same inputs, date and rules version give the same text.
+
+    Written by result_json (citations serialised once, no intermediate dicts); it is the same text as
+    `reference_evaluation_json`, which a test keeps true."""
+    from .result_json import evaluation_bytes
+
+    return evaluation_bytes(evaluation).decode()
+
+
+def reference_evaluation_json(evaluation: Evaluation) -> str:
+    """The document's definition: `evaluation_dict` through json.dumps, two-space indent, UTF-8 text."""
     return json.dumps(evaluation_dict(evaluation), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 

@@ -72,14 +72,15 @@ def allocate_annual_cap(
 
 def segment_steps(principal_fen: int, annual_rate: Decimal, share: Decimal, segments: list[Segment],
                   allocated: dict[int, int]) -> list[Step]:
+    share_text = format_rate(share)
     steps = [Step("贷款本金", "principal", amount_fen=principal_fen),
              Step("年利率", "annual rate", value=format_rate(annual_rate)),
-             Step("贴息比例（不超过）", "subsidy share (at most)", value=format_rate(share))]
+             Step("贴息比例（不超过）", "subsidy share (at most)", value=share_text)]
     for segment in segments:
         steps.append(Step(
-            f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{format_rate(share)}",
+            f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{share_text}",
             f"{segment.year}: {segment.start} to {segment.end} (exclusive), {segment.days} days, "
-            f"principal × rate × days/365 × {format_rate(share)}",
+            f"principal × rate × days/365 × {share_text}",
             amount_fen=segment.subsidy_fen))
         granted = allocated.get(segment.year, segment.subsidy_fen)
         if granted != segment.subsidy_fen:

@@ -42,27 +42,66 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(tools.router)
     app.include_router(lang.router, include_in_schema=False)
     app.include_router(api.router)
+    # the hot endpoint answers as a bare ASGI route, matched before every other route; api.router keeps the
+    # FastAPI route of the same path, which documents it in the OpenAPI schema
+    app.router.routes.insert(0, api.evaluate_route())
     app.include_router(batch_routes.router, include_in_schema=False)
     app.include_router(portfolio_routes.router)
     api_schemas.install_openapi(app)
     return app
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
-    """Run the app with uvicorn: one worker by default; INCENTIVES_WEB_WORKERS=N runs N processes (N cores)."""
+def create_served_app() -> FastAPI:
+    """The app as a server process runs it: built, then its long-lived objects moved out of the garbage
+    collector's way. The catalogue, compiled templates and models live as long as the process; frozen, the
+    collector's full passes no longer walk them again and again while requests wait."""
     import gc
+
+    keep_freed_memory()
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+# glibc's mallopt parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory(trim_above: int = 64 << 20, mmap_above: int = 8 << 20) -> bool:
+    """Ask glibc to keep freed memory for the next request instead of handing it back to the system.
+
+    By default blocks over 128 KiB get fresh pages from mmap and the top of the heap is returned when 128 KiB
+    of it are free; a server writing ~200 KB result documents then takes page faults on fresh pages for every
+    response, which cost more than writing the document. Returns False where there is no glibc (nothing to tune).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        # the symbols already loaded into the process, libc's among them (no library search at start-up)
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a libc without mallopt (musl)
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(_M_TRIM_THRESHOLD, trim_above)) and bool(mallopt(_M_MMAP_THRESHOLD, mmap_above))
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
+    """Run the app with uvicorn: one worker by default; INCENTIVES_WEB_WORKERS=N runs N processes (N cores).
+
+    uvicorn[standard] brings httptools and uvloop, which uvicorn picks by itself; no access log (a line per
+    request would cost more than some requests do)."""
     import os
 
     import uvicorn
 
     workers = workers or int(os.environ.get("INCENTIVES_WEB_WORKERS") or 1)
     if workers > 1:
-        uvicorn.run("incentives.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("incentives.web.app:create_served_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False)
         return
-    app = create_app()
-    # the catalogue, compiled templates and models live as long as the process: keep them out of the garbage
-    # collector's full passes, which otherwise walk them again and again while requests wait
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_served_app(), host=host, port=port, log_level="info", access_log=False)

@@ -31,10 +31,21 @@ class Frame:
     y_max: Fraction
 
     def x(self, value: Fraction | int) -> int:
-        return self.left + int(Fraction(value) / self.x_max * (self.right - self.left))
+        return self.left + _scaled(value, self.x_max, self.right - self.left)
 
     def y(self, value: Fraction | int) -> int:
-        return self.bottom - int(Fraction(value) / self.y_max * (self.bottom - self.top))
+        return self.bottom - _scaled(value, self.y_max, self.bottom - self.top)
+
+
+def _scaled(value: Fraction | int, maximum: Fraction, span: int) -> int:
+    """int(Fraction(value) / maximum * span), in integers: the same exact ratio, truncated towards zero, without
+    building Fractions for every coordinate (ints have a numerator and a denominator too)."""
+    top = value.numerator * maximum.denominator * span
+    bottom = value.denominator * maximum.numerator
+    if bottom < 0:
+        top, bottom = -top, -bottom
+    quotient = abs(top) // bottom
+    return quotient if top >= 0 else -quotient
 
 
 def has_award_chart(result: dict[str, Any]) -> bool:
@@ -64,21 +75,24 @@ def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
         _axes(frame),
         f'<polyline class="chart-line" points="{points}"/>',
     ]
+    # each coordinate is worked out once (they are exact ratios, and several elements share them)
+    base_x, amount_y = frame.x(base), frame.y(amount)
+    cap_y = frame.y(cap) if cap is not None else None
     if cap is not None:
-        parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{frame.y(cap)}" x2="{frame.right}" y2="{frame.y(cap)}"/>')
-        parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{frame.y(cap) - 5}">'
+        parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{cap_y}" x2="{frame.right}" y2="{cap_y}"/>')
+        parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{cap_y - 5}">'
                      f'{escape(labels["cap"])} {escape(format_wan(cap))}</text>')
     if kink is not None:
-        parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{frame.y(cap)}" r="3"/>')
+        parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{cap_y}" r="3"/>')
     headroom = result.get("headroom_fen")
     if cap is not None and headroom:
-        parts.append(f'<line class="chart-headroom" x1="{frame.x(base)}" y1="{frame.y(amount)}" '
-                     f'x2="{frame.x(base)}" y2="{frame.y(cap)}"/>')
-        middle = (frame.y(amount) + frame.y(cap)) // 2
-        anchor, dx = ("end", -6) if frame.x(base) > frame.width // 2 else ("start", 6)
-        parts.append(f'<text class="chart-label chart-headroom-label" x="{frame.x(base) + dx}" y="{middle}" '
+        parts.append(f'<line class="chart-headroom" x1="{base_x}" y1="{amount_y}" '
+                     f'x2="{base_x}" y2="{cap_y}"/>')
+        middle = (amount_y + cap_y) // 2
+        anchor, dx = ("end", -6) if base_x > frame.width // 2 else ("start", 6)
+        parts.append(f'<text class="chart-label chart-headroom-label" x="{base_x + dx}" y="{middle}" '
                      f'text-anchor="{anchor}">{escape(labels["headroom"])} {escape(format_wan(headroom))}</text>')
-    you_x, you_y = frame.x(base), frame.y(amount)
+    you_x, you_y = base_x, amount_y
     anchor = "end" if you_x > frame.width * 2 // 3 else "start"
     dx = -8 if anchor == "end" else 8
     parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')

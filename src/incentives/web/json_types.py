@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import Problem
 from ..profile import profile_json_schema
@@ -36,6 +36,8 @@ def type_problems(data: Any, definition: str, path: str) -> list[Problem]:
     """Type mismatches of `data` against a definition of the profile schema ("Profile" is the whole profile)."""
     root = _profile_schema()
     schema = root if definition == "Profile" else root["$defs"][definition]
+    if _checker(schema, root)(data):
+        return []  # the usual case: no mismatch, so no paths to build
     problems: list[Problem] = []
     _walk(data, schema, root, path, problems)
     return problems
@@ -104,3 +106,56 @@ def _options(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any
     if "anyOf" in schema:
         return [o for option in schema["anyOf"] for o in _options(option, root)]
     return [schema]
+
+
+# --- the same walk compiled into closures, answering only "any mismatch?" -----------------------------------
+
+# The Python types a JSON type always accepts as they come out of the decoder (no further test needed);
+# anything else goes through the type's own check (a Decimal "integer" must be integral, for one).
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {"boolean": (bool,), "integer": (int,), "number": (int,),
+                                             "string": (str,), "null": (type(None),), "object": (dict,),
+                                             "array": (list,)}
+Checker = Callable[[Any], bool]
+# id(schema node) -> (node, its checker); nodes live as long as the cached schema
+_CHECKERS: dict[int, tuple[dict[str, Any], Checker]] = {}
+
+
+def _checker(schema: dict[str, Any], root: dict[str, Any]) -> Checker:
+    """A function telling whether `_walk` would find no problem in a value, without building any path."""
+    entry = _CHECKERS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        slot: list[Checker] = []
+        # registered before the children are compiled, so a schema that refers to itself ends the recursion
+        entry = _CHECKERS[id(schema)] = (schema, lambda value: slot[0](value))
+        slot.append(_compile_checker(schema, root))
+        entry = _CHECKERS[id(schema)] = (schema, slot[0])
+    return entry[1]
+
+
+def _compile_checker(schema: dict[str, Any], root: dict[str, Any]) -> Checker:
+    allowed, checks, properties, items = _node(schema, root)
+    plain = frozenset(t for name in (allowed or ()) for t in _PLAIN_TYPES.get(name, ()))
+    by_key: dict[str, tuple[Checker, ...]] = {}
+    for option in properties:
+        for key, child in option.items():
+            by_key[key] = by_key.get(key, ()) + (_checker(child, root),)
+    item_checks = tuple(_checker(option, root) for option in items)
+
+    def check(value: Any) -> bool:
+        if checks is not None and type(value) not in plain and not any(test(value) for test in checks):
+            return False
+        kind = type(value)
+        if kind is dict or (kind is not list and isinstance(value, dict)):
+            if by_key:
+                for key, child_value in value.items():
+                    for child in by_key.get(key, ()):
+                        if not child(child_value):
+                            return False
+        elif item_checks and (kind is list or isinstance(value, list)):
+            for child in item_checks:
+                for item in value:
+                    if not child(item):
+                        return False
+        return True
+
+    return check

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 import jinja2
-import orjson
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,7 +46,9 @@ def _pick(context: Any, item: Mapping[str, Any] | Any, key: str) -> Any:
     """item[key_zh] in Chinese, item[key_en] in English (falling back to the other one)."""
     zh = i18n.is_zh(context.get("lang", i18n.DEFAULT_LANG))
     first, second = (f"{key}_zh", f"{key}_en") if zh else (f"{key}_en", f"{key}_zh")
-    getter = (lambda name: item.get(name)) if isinstance(item, Mapping) else (lambda name: getattr(item, name, None))
+    # the exact-type test first: isinstance against typing.Mapping is slow, and nearly every item is a dict
+    mapping = type(item) is dict or isinstance(item, Mapping)
+    getter = (lambda name: item.get(name)) if mapping else (lambda name: getattr(item, name, None))
     value = getter(first)
     return value if value not in (None, "") else getter(second)
 
@@ -64,10 +65,7 @@ def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
              "you": N_("You")}
     chart_labels = {key: i18n.gettext(lang, text) for key, text in texts.items()}
     chart_labels["x"] = base_label
-    # the picture depends only on these figures and labels; the same profile is evaluated again and again
-    key = (result["base_fen"], result["amount_fen"], str(result["rate"]), result.get("cap_fen"),
-           result.get("headroom_fen"), tuple(chart_labels.items()))
-    return _CHARTS.get_or_make(key, lambda: award_chart(result, chart_labels))
+    return award_chart(result, chart_labels)
 
 
 class _BoundedMemo:
@@ -90,34 +88,27 @@ class _BoundedMemo:
         return found
 
 
-_CHARTS = _BoundedMemo(4_096)
 # The results panel shows ~180 citations per request, each through the cite_details macro, and the same few
-# hundred catalogue citations come back every time: remember each one's HTML per language and summary.
+# hundred catalogue citations come back every time: remember each one's HTML per language and summary (they
+# are scheme data; nothing derived from a visitor's profile or results is remembered).
 _CITE_HTML = _BoundedMemo(20_000)
-# A card is a pure function of its result (and, when superseded, the winner's title) in one language. People
-# change one figure and evaluate again, so most cards repeat: remember their HTML, keyed by the result's JSON.
-_CARD_HTML = _BoundedMemo(1_024)
 
 
 @jinja2.pass_context
 def _cached_cite(context: Any, macro: Any, cite: Mapping[str, Any] | None, summary: Any = None) -> Any:
     """`macro(cite, summary)`, remembered (the macro's output depends only on these and the language)."""
-    if not isinstance(cite, Mapping):
+    if type(cite) is not dict and not isinstance(cite, Mapping):
         return macro(cite, summary)
     key = (context.get("lang", i18n.DEFAULT_LANG), type(summary), summary, tuple(cite.items()))
     return _CITE_HTML.get_or_make(key, lambda: macro(cite, summary))
 
 
 @jinja2.pass_context
-def _cached_card(context: Any, macro: Any, result: Mapping[str, Any], titles: Mapping[str, Any]) -> Any:
-    """`macro(result, titles)`, remembered."""
-    winner = result.get("superseded_by")
-    try:
-        key = (context.get("lang", i18n.DEFAULT_LANG),
-               orjson.dumps([result, titles.get(winner) if winner is not None else None, winner in titles]))
-    except (TypeError, orjson.JSONEncodeError):  # not plain JSON: render without remembering
-        return macro(result, titles)
-    return _CARD_HTML.get_or_make(key, lambda: macro(result, titles))
+def _result_card(context: Any, result: Mapping[str, Any], titles: Mapping[str, Any]) -> Any:
+    """One result card (cards.py writes what the `result_card` macro of _selfcheck.html describes)."""
+    from .cards import result_card
+
+    return result_card(result, titles, context.get("lang", i18n.DEFAULT_LANG))
 
 
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
@@ -147,7 +138,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
-                       cached_cite=_cached_cite, cached_card=_cached_card,
+                       cached_cite=_cached_cite, result_card=_result_card,
                        labels=labels)
     env.filters.update(cny=_cny, wan=_wan, percent=_percent)
     return env

@@ -4,7 +4,12 @@ what was superseded, and the ineligible schemes (collapsed, one line each with t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..conditions import ConditionResult, Outcome
+
+if TYPE_CHECKING:
+    from ..evaluate import Evaluation
 
 PAYING = ("eligible", "needs_confirmation")
 
@@ -80,3 +85,69 @@ def flat_conditions(result: dict[str, Any]) -> list[dict[str, Any]]:
     for condition in result["conditions"]:
         groups[condition["outcome"]].append(condition)
     return [{"outcome": key, "items": items} for key, items in groups.items() if items]
+
+
+def arrange_evaluation(evaluation: Evaluation) -> Panel:
+    """`arrange(evaluation_dict(evaluation))` without writing out the results the panel only lists: an
+    ineligible result shows its title and its first failed conditions, so only those become dicts. The
+    panel's document has every top-level field of the result document but not its results list (the panel
+    never reads it). A test keeps the two panels equal."""
+    from ..report import result_dict
+
+    enterprise = evaluation.profile.enterprise
+    panel = Panel({
+        "as_of": evaluation.as_of.isoformat(),
+        "rules_version": evaluation.rules_version,
+        "enterprise": {"name": enterprise.name, "size": evaluation.size.as_dict()},
+        "total_fen": evaluation.total_fen,
+        "potential_total_fen": evaluation.potential_total_fen,
+    })
+    catalogue = evaluation.catalogue
+    by_scheme: dict[str, IneligibleScheme] = {}
+    for result in evaluation.results:
+        status = result.status.value
+        if status != "ineligible":
+            document = result_dict(evaluation, result)
+            panel.titles[result.scheme_id] = {"title_zh": document["title_zh"], "title_en": document["title_en"]}
+            if status in PAYING and document["amount_fen"] is not None:
+                panel.paying.append(document)
+            elif status in PAYING:
+                panel.informing.append(document)
+            elif status == "superseded":
+                panel.superseded.append(document)
+            else:
+                panel.not_in_force.append(document)
+            continue
+        scheme = catalogue.scheme(result.scheme_id) if result.order >= len(catalogue.schemes) \
+            or catalogue.schemes[result.order].id != result.scheme_id else catalogue.schemes[result.order]
+        panel.titles[result.scheme_id] = {"title_zh": scheme.title_zh, "title_en": scheme.title_en}
+        entry = by_scheme.get(result.scheme_id)
+        if entry is None:
+            failed = [condition.as_dict() for condition in _failed_conditions(result.conditions)[:2]]
+            entry = by_scheme[result.scheme_id] = IneligibleScheme(
+                result.scheme_id, scheme.title_zh, scheme.title_en, [], failed)
+            panel.ineligible.append(entry)
+        if result.unit_id:
+            entry.units.append(result.unit_name or result.unit_id)
+    panel.paying.sort(key=lambda r: (-r["amount_fen"], r["status"] != "eligible"))
+    panel.superseded.sort(key=lambda r: -(r["amount_fen"] or 0))
+    return panel
+
+
+def _failed_conditions(conditions: list[ConditionResult]) -> list[ConditionResult]:
+    """`_failed` on the engine's conditions instead of their dicts."""
+    found: list[ConditionResult] = []
+    failed = Outcome.failed
+
+    def walk(condition: ConditionResult) -> None:
+        if condition.outcome is not failed:
+            return
+        failed_children = [c for c in condition.children if c.outcome is failed]
+        if not failed_children:
+            found.append(condition)
+        for child in failed_children:
+            walk(child)
+
+    for condition in conditions:
+        walk(condition)
+    return found

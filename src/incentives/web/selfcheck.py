@@ -9,10 +9,9 @@ from functools import cache
 from ..errors import InputError, Problem
 from ..evaluate import evaluate
 from ..profile import loads_exact, parse_profile
-from ..report import evaluation_dict
 from ..resources import examples_dir
 from .forms import FormState, field_errors, profile_document, state_from_document
-from .results_view import Panel, arrange
+from .results_view import Panel, arrange_evaluation
 
 
 @dataclass
@@ -37,7 +36,7 @@ def run(state: FormState) -> Outcome:
         profile = parse_profile(profile_document(state))
     except InputError as error:
         return Outcome(problems=error.problems, errors=field_errors(error.problems, state))
-    return Outcome(panel=arrange(evaluation_dict(evaluate(profile, as_of))))
+    return Outcome(panel=arrange_evaluation(evaluate(profile, as_of)))
 
 
 @cache

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from ... import industry as industry_table
 from ... import regions as region_table
@@ -72,9 +75,33 @@ async def selfcheck_page(request: Request, example: str | None = None, as_of: st
     return _page(request, blank_state(as_of), evaluate_now=False)
 
 
+_URLENCODED = b"application/x-www-form-urlencoded"
+_MAX_FIELDS = 1000  # Starlette's defaults for request.form()
+_MAX_FIELD_BYTES = 1024 * 1024
+
+
+async def posted_form(request: Request) -> FormData:
+    """`await request.form()`, with urlencoded bodies (what the self-check form posts on every evaluation) split
+    here in one pass: the same fields and limits as Starlette's parser, which calls back per byte range."""
+    content_type, _ = parse_options_header(request.headers.get("Content-Type"))
+    if content_type != _URLENCODED:
+        return await request.form()
+    items: list[tuple[str, str]] = []
+    for field in (await request.body()).split(b"&"):
+        if not field:  # an empty chunk between separators is skipped, as Starlette's parser does
+            continue
+        if len(field) - (1 if b"=" in field else 0) > _MAX_FIELD_BYTES:
+            raise HTTPException(400, f"Field exceeded maximum size of {_MAX_FIELD_BYTES // 1024}KB.")
+        if len(items) >= _MAX_FIELDS:
+            raise HTTPException(400, f"Too many fields. Maximum number of fields is {_MAX_FIELDS}.")
+        name, _, value = field.partition(b"=")
+        items.append((unquote_plus(name.decode("latin-1")), unquote_plus(value.decode("latin-1"))))
+    return FormData(items)
+
+
 @router.post("/")
 async def selfcheck_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await posted_form(request)
     state = state_from_form(form.multi_items())
     if not state.as_of:
         state.as_of = _today()
