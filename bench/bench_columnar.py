@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--details-sample", type=int, default=100_000,
                         help="also time the explained long table for this many enterprises (0: skip)")
     parser.add_argument("--skip-openfisca", action="store_true")
+    parser.add_argument("--shuffled", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the same tables in random order (ids unsorted), once")
     args = parser.parse_args()
 
     print(f"polars {pl.__version__}, {pl.thread_pool_size()} threads", flush=True)
@@ -178,6 +180,13 @@ def main() -> None:
                       args.repeat)
     kernel, _ = timed("  of which: rules (evaluate_frames, all schemes)", lambda: evaluate_frames(frames, as_of, cat),
                       args.repeat)
+    if args.shuffled:
+        # the same population with every table in random order: ids are not sorted, so ids -> rows is a hash join
+        shuffled = Tables(*[t.sample(fraction=1.0, shuffle=True, seed=i) for i, t in
+                            enumerate((tables.enterprises, tables.projects, tables.loans, tables.awards))])
+        timed("  same tables shuffled (unsorted ids: the hash-join path)",
+              lambda: evaluate_tables(shuffled, as_of, cat), 1)
+        del shuffled
     if args.details_sample:
         sample = head(tables, args.details_sample)
         evaluated = evaluate_tables(sample, as_of, cat)

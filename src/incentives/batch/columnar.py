@@ -27,7 +27,7 @@ import polars as pl
 from ..scheme_files import LoanInterestSubsidy, Scheme
 from ..schemes import Catalogue, catalogue as bundled_catalogue
 from .compile_conditions import mask_column
-from .interest_columns import InterestPlan, evaluate_interest, plan_interest
+from .interest_columns import INTEREST_COLUMNS, InterestPlan, evaluate_interest, plan_interest
 from .scheme_plans import (
     ELIGIBLE,
     NEEDS_CONFIRMATION,
@@ -40,7 +40,7 @@ from .scheme_plans import (
     plan_for,
 )
 from .tables import Tables
-from .unit_frames import ROW, UnitFrames, build, per_enterprise, spread
+from .unit_frames import ROW, UNIT_ROW, UnitFrames, build, per_enterprise, spread, take
 
 STATUS = pl.Enum(STATUS_NAMES)
 TABLE_UNITS = ("enterprise", "project", "loan")  # unit kinds the batch tables hold; funds are not among them
@@ -107,45 +107,57 @@ class BatchResult:
 
 def _history(frames: UnitFrames, schemes: list[Scheme], as_of: date) -> pl.DataFrame:
     """Per enterprise: whether it ever got an award under each scheme, and what it got until the evaluation date."""
-    awards = frames.awards
+    n = frames.enterprises.height
+    # an award dated after the evaluation date had not been received on that date
+    received = frames.awards.filter(pl.col("date") <= as_of)
     columns = []
     for scheme in schemes:
-        # an award dated after the evaluation date had not been received on that date
-        rows = awards.filter((pl.col("scheme_id") == scheme.id) & (pl.col("date") <= as_of))
-        columns.append(pl.col(ROW).is_in(rows[ROW].implode()).alias(history_column(scheme.id)))
-    return frames.enterprises.select(ROW).with_columns(columns) if columns else frames.enterprises.select(ROW)
+        rows = received.filter(pl.col("scheme_id") == scheme.id)[ROW]
+        # a scatter of the few award rows into a column of n, not a membership test per enterprise
+        columns.append(spread(n, rows, pl.repeat(True, rows.len(), dtype=pl.Boolean, eager=True), False)
+                       .alias(history_column(scheme.id)))
+    rows = take(frames.enterprises, [ROW])
+    return rows.hstack(columns) if columns else rows
+
+
+# which sum of past awards each kind's arithmetic reads (scheme_plans.plan_for): the other is never computed
+_AWARD_SUM_READ = {"annual_percent_with_cap": "this_year", "cumulative_cap": "total"}
 
 
 def _award_sums(frames: UnitFrames, scheme: Scheme, as_of: date, units: pl.DataFrame | None) -> list[pl.Series]:
-    """evaluate._awards, column-wise: the scheme's awards until the evaluation date (total and this year).
+    """evaluate._awards, column-wise: the scheme's awards until the evaluation date (in total, or this year).
 
     For a project or loan, an award recorded for another unit does not count; one with no unit does.
     """
     n = frames.enterprises.height
-    base = frames.awards.filter((pl.col("scheme_id") == scheme.id) & (pl.col("date") <= as_of))
-    out = []
-    for kind, rows in (("total", base), ("this_year", base.filter(pl.col("date").dt.year() == as_of.year))):
-        name = awards_column(scheme.id, kind)
-        shared = rows if units is None else rows.filter(pl.col("unit_id").is_null())
-        summed = shared.group_by(ROW).agg(pl.col("amount_fen").sum().alias(name))
-        shared_total = spread(n, summed[ROW], summed[name], 0)
-        if units is None:
-            out.append(shared_total)
-            continue
-        own = (rows.filter(pl.col("unit_id").is_not_null()).group_by(ROW, "unit_id")
-               .agg(pl.col("amount_fen").sum().alias("_own")))
-        # the awards are few: look up only the units of enterprises that have one, then scatter back
-        candidates = units.select(ROW, "unit_id").with_row_index("_at").filter(pl.col(ROW).is_in(own[ROW].implode()))
-        found = candidates.join(own, on=[ROW, "unit_id"], how="inner")
-        mine = spread(units.height, found["_at"], found["_own"], 0)
-        out.append((shared_total.gather(units[ROW]) + mine).alias(name))
-    return out
+    kind = _AWARD_SUM_READ[scheme.kind]
+    rows = frames.awards.filter((pl.col("scheme_id") == scheme.id) & (pl.col("date") <= as_of))
+    if kind == "this_year":
+        rows = rows.filter(pl.col("date").dt.year() == as_of.year)
+    name = awards_column(scheme.id, kind)
+    shared = rows if units is None else rows.filter(pl.col("unit_id").is_null())
+    summed = shared.group_by(ROW).agg(pl.col("amount_fen").sum().alias(name))
+    shared_total = spread(n, summed[ROW], summed[name], 0)
+    if units is None:
+        return [shared_total]
+    per_unit = shared_total.gather(units[ROW])
+    own = (rows.filter(pl.col("unit_id").is_not_null()).group_by(ROW, "unit_id")
+           .agg(pl.col("amount_fen").sum().alias("_own")))
+    if not own.height:
+        return [per_unit]
+    # the awards are few: look up only the units of enterprises that have one, then scatter back
+    has_own = spread(n, own[ROW], pl.repeat(True, own.height, dtype=pl.Boolean, eager=True), False)
+    candidates = take(units, [ROW, "unit_id"]).with_row_index("_at").filter(has_own.gather(units[ROW]))
+    found = candidates.join(own, on=[ROW, "unit_id"], how="inner")
+    mine = spread(units.height, found["_at"], found["_own"], 0)
+    return [(per_unit + mine).alias(name)]
 
 
 def _facts(frames: UnitFrames, unit: str, schemes: list[Scheme], history: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The unit's own facts, the enterprise facts its schemes read, the award history they need."""
+    read_history = [history_column(s.id) for s in schemes if "history.has_award_for_scheme" in s.fact_names()]
     if unit == "enterprise":
-        facts = pl.concat([frames.enterprises, history.drop(ROW)], how="horizontal")
+        facts = frames.enterprises.hstack(take(history, read_history).get_columns())
         units = None
     else:
         facts = frames.projects if unit == "project" else frames.loans
@@ -153,14 +165,41 @@ def _facts(frames: UnitFrames, unit: str, schemes: list[Scheme], history: pl.Dat
         if "enterprise.has_projects_with_activity" in wanted:
             wanted = [n for n in wanted if n != "enterprise.has_projects_with_activity"]
             wanted.append(mask_column("enterprise.has_projects_with_activity"))
-        # enterprise facts reach each unit by its enterprise row number: a gather, not a join
-        source = pl.concat([frames.enterprises.select(wanted), history.drop(ROW)], how="horizontal")
-        rows = facts[ROW]
-        facts = facts.with_columns([source[c].gather(rows) for c in source.columns])
+        # enterprise facts reach each unit by its enterprise row number: a gather, not a join (columns are
+        # taken and put side by side as they are, see unit_frames.take)
+        rows = facts[ROW].rechunk()
+        sources = (take(frames.enterprises, wanted), take(history, read_history))
+        gathered = [frame.rechunk()[rows].get_columns() for frame in sources if frame.width]
+        facts = facts.hstack([column for columns in gathered for column in columns])
         units = facts
-    sums = [s for scheme in schemes if scheme.kind in ("annual_percent_with_cap", "cumulative_cap")
+    sums = [s for scheme in schemes if scheme.kind in _AWARD_SUM_READ
             for s in _award_sums(frames, scheme, as_of, units)]
     return facts.with_columns(sums) if sums else facts
+
+
+def _columns_read(plans: list[Plan], interest: list[InterestPlan]) -> set[str]:
+    """Every facts column the unit's rules and their explanations read (the roots of their expressions)."""
+    exprs: list[pl.Expr] = [pl.col(ROW), pl.col(UNIT_ROW)]
+    for plan in plans:
+        failed, unknown = plan.reasons()
+        exprs += [plan.status(), *[e for e in (plan.amount, plan.cap, plan.binding, plan.headroom) if e is not None],
+                  *[r.when for r in failed + unknown]]
+    for plan in interest:
+        exprs += [c.expr for track in plan.tracks for c in track]
+        exprs += [r.when for track in plan.tracks for c in track for r in c.failed + c.unknown]
+    exprs += [pl.col(c) for c in INTEREST_COLUMNS] if interest else []
+    return {name for expr in exprs for name in expr.meta.root_names()}
+
+
+def _contiguous(facts: pl.DataFrame, names: set[str]) -> pl.DataFrame:
+    """Only the columns the rules read, each in one chunk: what the rules' queries run on.
+
+    Columns read from files come in one chunk per row group and computed ones in others, and a query over a
+    frame whose columns are chunked differently first copies the whole frame into line, every time. So the
+    read columns are copied once here, into a frame of their own; the full facts (ids, names) stay as they
+    are, shared with the input tables, for the explanations.
+    """
+    return pl.DataFrame([facts.get_column(c).rechunk() for c in facts.columns if c in names])
 
 
 def resolver(as_of: date, scheme: Scheme):
@@ -177,40 +216,68 @@ def resolver(as_of: date, scheme: Scheme):
 # --- stacking -----------------------------------------------------------------------------------------------
 
 
-def _stack(wide: pl.DataFrame, plans: list[Plan]) -> pl.DataFrame:
-    """从优、就高、不重复 within each unit: the highest amount wins (confirmed before potential, then the
-    earlier scheme); the other candidates of the group are superseded (evaluate._apply_stacking)."""
+def _stacking_groups(plans: list[Plan]) -> dict[str, list[int]]:
+    """Stacking groups of two schemes or more (a group of one has nothing to choose), by first appearance."""
     groups: dict[str, list[int]] = {}
     for plan in plans:
         if plan.scheme.stacking_group:
             groups.setdefault(plan.scheme.stacking_group, []).append(plan.order)
-    frame = wide.lazy()
-    changed = False
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        changed = True
-        candidate = {o: (pl.col(status_column(o)) <= NEEDS_CONFIRMATION) & pl.col(amount_column(o)).is_not_null()
-                     for o in members}
-        # intermediate columns keep each expression small: best amount, then whether a confirmed one has it
-        frame = frame.with_columns(
-            pl.sum_horizontal([c.cast(pl.UInt8) for c in candidate.values()]).alias("_count"),
-            pl.max_horizontal([pl.when(c).then(pl.col(amount_column(o))) for o, c in candidate.items()]).alias("_best"))
-        at_best = {o: c & (pl.col(amount_column(o)) == pl.col("_best")) for o, c in candidate.items()}
-        frame = frame.with_columns(pl.any_horizontal(
-            [a & (pl.col(status_column(o)) == ELIGIBLE) for o, a in at_best.items()]).alias("_best_eligible"))
-        winner = pl.lit(None, dtype=pl.Int32)
-        for o in reversed(members):  # the earliest scheme among the best wins ties
-            winner = pl.when(at_best[o] & ((pl.col(status_column(o)) == ELIGIBLE) == pl.col("_best_eligible"))).then(
-                pl.lit(o, dtype=pl.Int32)).otherwise(winner)
-        frame = frame.with_columns(winner.alias("_winner"))
-        loses = {o: (pl.col("_count") >= 2) & candidate[o] & (pl.col("_winner") != o) for o in members}
-        frame = frame.with_columns(
-            *[pl.when(loses[o]).then(pl.lit(SUPERSEDED, dtype=pl.UInt8)).otherwise(pl.col(status_column(o)))
-              .alias(status_column(o)) for o in members],
-            *[pl.when(loses[o]).then(pl.col("_winner")).alias(winner_column(o)) for o in members],
-        ).drop("_count", "_best", "_best_eligible", "_winner")
-    return frame.collect() if changed else wide
+    return {group: members for group, members in groups.items() if len(members) >= 2}
+
+
+def _candidate(order: int) -> pl.Expr:
+    return (pl.col(status_column(order)) <= NEEDS_CONFIRMATION) & pl.col(amount_column(order)).is_not_null()
+
+
+def _contested_column(group: str) -> str:
+    return f"_contested[{group}]"
+
+
+def _contested(group: str, members: list[int]) -> pl.Expr:
+    """Whether a unit has two candidates or more in the group: only then is there a winner to choose."""
+    return (pl.sum_horizontal([_candidate(o).cast(pl.UInt8) for o in members]) >= 2).alias(_contested_column(group))
+
+
+def _stack(wide: pl.DataFrame, plans: list[Plan]) -> pl.DataFrame:
+    """从优、就高、不重复 within each unit: the highest amount wins (confirmed before potential, then the
+    earlier scheme); the other candidates of the group are superseded (evaluate._apply_stacking).
+
+    Only a unit with two candidates or more in a group is contested (the wide frame carries that flag, see
+    _evaluate_unit); those are few, so the choice of the winner runs on them alone and its statuses and
+    winners are scattered back.
+    """
+    for group, members in _stacking_groups(plans).items():
+        flag = _contested_column(group)
+        contested = wide[flag].arg_true()
+        columns = [c for o in members for c in (status_column(o), amount_column(o))]
+        candidate = {o: _candidate(o) for o in members}
+        decided = _stack_contested(wide.lazy().filter(pl.col(flag)).select(columns), members, candidate).collect()
+        wide = wide.drop(flag).with_columns(
+            *[wide[status_column(o)].scatter(contested, decided[status_column(o)]) if contested.len()
+              else wide[status_column(o)] for o in members],
+            *[spread(wide.height, contested, decided[winner_column(o)]) for o in members])
+    return wide
+
+
+def _stack_contested(frame: pl.LazyFrame, members: list[int], candidate: dict[int, pl.Expr]) -> pl.LazyFrame:
+    """The winner of each contested unit, and each loser's status superseded (every row has two candidates)."""
+    # intermediate columns keep each expression small: best amount, then whether a confirmed one has it
+    frame = frame.with_columns(
+        pl.max_horizontal([pl.when(c).then(pl.col(amount_column(o))) for o, c in candidate.items()]).alias("_best"))
+    at_best = {o: c & (pl.col(amount_column(o)) == pl.col("_best")) for o, c in candidate.items()}
+    frame = frame.with_columns(pl.any_horizontal(
+        [a & (pl.col(status_column(o)) == ELIGIBLE) for o, a in at_best.items()]).alias("_best_eligible"))
+    winner = pl.lit(None, dtype=pl.Int32)
+    for o in reversed(members):  # the earliest scheme among the best wins ties
+        winner = pl.when(at_best[o] & ((pl.col(status_column(o)) == ELIGIBLE) == pl.col("_best_eligible"))).then(
+            pl.lit(o, dtype=pl.Int32)).otherwise(winner)
+    frame = frame.with_columns(winner.alias("_winner"))
+    loses = {o: candidate[o] & (pl.col("_winner") != o) for o in members}
+    return frame.select(
+        *[pl.when(loses[o]).then(pl.lit(SUPERSEDED, dtype=pl.UInt8)).otherwise(pl.col(status_column(o)))
+          .alias(status_column(o)) for o in members],
+        *[pl.when(loses[o]).then(pl.col("_winner")).alias(winner_column(o)) for o in members],
+    )
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
@@ -224,7 +291,9 @@ def _evaluate_unit(facts: pl.DataFrame, plans: list[Plan]) -> pl.DataFrame:
                for p in plans]
     # amounts read the statuses, so they come in a second step of the same plan
     wide = (facts.lazy().with_columns(statuses)
-            .select(ROW, *[pl.col(status_column(p.order)) for p in plans], *amounts).collect())
+            .select(ROW, *[pl.col(status_column(p.order)) for p in plans], *amounts)
+            .with_columns(_contested(group, members) for group, members in _stacking_groups(plans).items())
+            .collect())
     return _stack(wide, plans)
 
 
@@ -255,10 +324,11 @@ def evaluate_frames(frames: UnitFrames, as_of: date, cat: Catalogue | None = Non
                 interest.append(plan_interest(scheme, order, as_of, resolver(as_of, scheme)))
             else:
                 plans.append(plan_for(scheme, order, as_of, resolver(as_of, scheme)))
-        wide = _evaluate_unit(facts, plans)
+        read = _contiguous(facts, _columns_read(plans, interest))
+        wide = _evaluate_unit(read, plans)
         extra = {}
         for plan in interest:
-            result = evaluate_interest(plan, facts, frames.awards, as_of)
+            result = evaluate_interest(plan, read, frames.awards, as_of)
             wide = wide.with_columns(result["status"].alias(status_column(plan.order)),
                                      result["amount"].alias(amount_column(plan.order)))
             extra[plan.order] = result
@@ -271,30 +341,58 @@ def evaluate_frames(frames: UnitFrames, as_of: date, cat: Catalogue | None = Non
 
 
 def hits(evaluated: dict[str, Evaluated]) -> pl.DataFrame:
-    """Every (enterprise, scheme, unit) that is eligible or needs confirmation: few rows, whatever the input."""
+    """Every (enterprise, scheme, unit) that is eligible or needs confirmation: few rows, whatever the input.
+
+    Schemes come in catalogue order (then unit order), which _top_schemes relies on for its ties.
+    """
     parts = []
-    for ev in evaluated.values():
-        for plan in ev.plans:
-            s, a = status_column(plan.order), amount_column(plan.order)
-            parts.append(ev.wide.lazy().filter(pl.col(s) <= NEEDS_CONFIRMATION)
-                         .select(ROW, pl.lit(plan.order, dtype=pl.Int32).alias("order"), pl.col(s).alias("status"),
-                                 pl.col(a).alias("amount_fen")))
+    in_order = sorted(((ev, plan) for ev in evaluated.values() for plan in ev.plans), key=lambda pair: pair[1].order)
+    for ev, plan in in_order:
+        s, a = status_column(plan.order), amount_column(plan.order)
+        parts.append(ev.wide.lazy().filter(pl.col(s) <= NEEDS_CONFIRMATION)
+                     .select(ROW, pl.lit(plan.order, dtype=pl.Int32).alias("order"), pl.col(s).alias("status"),
+                             pl.col(a).alias("amount_fen")))
     if not parts:
         return pl.DataFrame(schema={ROW: pl.UInt32, "order": pl.Int32, "status": pl.UInt8, "amount_fen": pl.Int64})
     return pl.concat(parts).collect()
 
 
+def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
+    """Per enterprise with a positive amount, its three largest (the earlier scheme on a tie) as text.
+
+    The hits come in catalogue order, so two stable one-key sorts (amount, then enterprise) put each
+    enterprise's rows together, largest first, earlier scheme first on a tie, at a fraction of the cost of one
+    sort on three keys. Then the rank is the distance to the run's first row and the text joins the next two
+    rows of the run: no grouping, and no text for the rows beyond three.
+    """
+    ids = [s.id for s in cat.schemes]
+    names = pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
+    amount = pl.col("amount_fen")
+    label = pl.format("{} ¥{}.{}", names, amount // 100, (amount % 100).cast(pl.String).str.zfill(2))
+    row = pl.col(ROW)
+    at = pl.int_range(pl.len(), dtype=pl.UInt32)
+    run_start = pl.when((row != row.shift(1)).fill_null(True)).then(at).forward_fill()
+
+    def then_next(k: int) -> pl.Expr:
+        return pl.when(row.shift(-k) == row).then(pl.col("_label").shift(-k))
+
+    return (found.lazy().filter(amount > 0)
+            .sort(amount, descending=True, maintain_order=True)
+            .sort(ROW, maintain_order=True)
+            .with_columns((at - run_start).alias("_rank"))
+            .filter(pl.col("_rank") < 3)
+            .with_columns(label.alias("_label"))
+            .select(ROW, pl.col("_rank"),
+                    pl.concat_str([pl.col("_label"), then_next(1), then_next(2)], separator="; ", ignore_nulls=True)
+                    .alias("top_schemes"))
+            .filter(pl.col("_rank") == 0)
+            .drop("_rank")
+            .collect())
+
+
 def _summary(frames: UnitFrames, evaluated: dict[str, Evaluated], cat: Catalogue) -> pl.DataFrame:
-    ids = pl.Series("order", range(len(cat.schemes)), dtype=pl.Int32)
-    names = pl.DataFrame({"order": ids, "_scheme": [s.id for s in cat.schemes]})
     found = hits(evaluated)
-    yuan = (pl.lit("¥") + (pl.col("amount_fen") // 100).cast(pl.String) + pl.lit(".")
-            + (pl.col("amount_fen") % 100).cast(pl.String).str.zfill(2))
-    top = (found.lazy().filter(pl.col("amount_fen") > 0).join(names.lazy(), on="order", how="left")
-           .sort(ROW, pl.col("amount_fen"), pl.col("order"), descending=[False, True, False])
-           .group_by(ROW, maintain_order=True).head(3)
-           .group_by(ROW).agg((pl.col("_scheme") + pl.lit(" ") + yuan).str.join("; ").alias("top_schemes")))
-    top = top.collect()
+    top = _top_schemes(found, cat)
     n = frames.enterprises.height
     rows, amounts, status = found[ROW], found["amount_fen"].fill_null(0), found["status"]
     eligible = status == ELIGIBLE

@@ -21,8 +21,13 @@ import polars as pl
 from ..money import Rounding
 from ..scheme_files import LoanInterestSubsidy
 from .compile_conditions import Compiled, FactResolver, Reason, all_of, compile_condition
-from .scheme_plans import ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, version_on
-from .unit_frames import ROW, UNIT_ROW, spread
+from .scheme_plans import ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, status_code, version_on
+from .unit_frames import ROW, UNIT_ROW, spread, take
+
+
+# the loan columns the subsidy's arithmetic reads besides its conditions
+INTEREST_COLUMNS = (ROW, UNIT_ROW, "loan.issue_date", "loan.maturity_date", "unit_id", "loan.principal_fen",
+                    "_rate_num", "_rate_den")
 
 
 @dataclass
@@ -52,8 +57,7 @@ def plan_interest(scheme: LoanInterestSubsidy, order: int, as_of: date, resolve:
 
 
 def _status(met: pl.Expr) -> pl.Expr:
-    return (pl.when(met).then(pl.lit(ELIGIBLE, dtype=pl.UInt8)).when(met.not_()).then(pl.lit(INELIGIBLE, dtype=pl.UInt8))
-            .otherwise(pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8)))
+    return status_code(met)
 
 
 def _segments(loans: pl.DataFrame, version: Any) -> pl.DataFrame:
@@ -118,7 +122,7 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         *[_status(all_of(t)).alias(f"_s{i}") for i, t in enumerate(plan.tracks)],
         *[pl.sum_horizontal([pl.when(r.when).then(1).otherwise(0) for c in t for r in c.failed]).alias(f"_nf{i}")
           for i, t in enumerate(plan.tracks)]).collect()
-    per_loan = loans.select(ROW, UNIT_ROW).with_columns(statuses)
+    per_loan = take(loans, [ROW, UNIT_ROW]).hstack(statuses.get_columns())  # as they are: see take
     if plan.version is None:
         # nothing is paid out of force; the track only decides which conditions explain the result
         for i in range(n_tracks):
@@ -130,7 +134,7 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         cap = plan.version.annual_cap_per_enterprise.fen
         # only loans still in play on some track have a subsidy to compute
         in_play = pl.any_horizontal([statuses[f"_s{i}"] <= NEEDS_CONFIRMATION for i in range(n_tracks)])
-        segments = _segments(loans.filter(statuses.select(in_play).to_series()), plan.version)
+        segments = _segments(take(loans, list(INTEREST_COLUMNS)).filter(statuses.select(in_play).to_series()), plan.version)
         paid = _paid_by_year(awards, plan.scheme.id, as_of)
     for i in range(n_tracks if plan.version is not None else 0):
         granted = _allocate(segments, statuses[f"_s{i}"], paid, cap)

@@ -33,6 +33,8 @@ from .compile_conditions import LIST_FACT_VALUES, Compiled, FactResolver, Reason
 
 ELIGIBLE, NEEDS_CONFIRMATION, INELIGIBLE, NOT_IN_FORCE, SUPERSEDED = range(5)
 STATUS_NAMES = ("eligible", "needs_confirmation", "ineligible", "not_in_force", "superseded")
+# status_code computes the first three from a 0/1 truth: their codes must stay 0, 1 and 2
+assert (ELIGIBLE, NEEDS_CONFIRMATION, INELIGIBLE) == (0, 1, 2)
 _MAX_SAFE_INT64_RATE_NUMERATOR = 9_000  # amounts stay below 10^15 fen, so base × 9000 fits in Int64
 
 
@@ -54,6 +56,17 @@ def apply_rate(base: pl.Expr, rate: Decimal, rounding: Rounding) -> pl.Expr:
     else:
         result = (product * 2 + pl.lit(denominator, dtype=dtype)) // pl.lit(2 * denominator, dtype=dtype)
     return result.cast(pl.Int64)
+
+
+def status_code(met: pl.Expr) -> pl.Expr:
+    """Kleene truth -> status: met is eligible, failed is ineligible, unknown needs confirmation.
+
+    As arithmetic on the 0/1 truth (2 - 2 × met, unknown filled in) rather than a when/then chain, which
+    would evaluate the whole condition twice (once for true, once for false).
+    """
+    truth = met.cast(pl.UInt8)
+    return (pl.lit(INELIGIBLE, dtype=pl.UInt8) - truth * pl.lit(2, dtype=pl.UInt8)).fill_null(
+        pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8))
 
 
 def awards_column(scheme_id: str, kind: str) -> str:
@@ -96,10 +109,7 @@ class Plan:
     def status(self) -> pl.Expr:
         if self.version is None:
             return pl.lit(NOT_IN_FORCE, dtype=pl.UInt8)
-        met = self.met()
-        return (pl.when(met).then(pl.lit(ELIGIBLE, dtype=pl.UInt8))
-                .when(met.not_()).then(pl.lit(INELIGIBLE, dtype=pl.UInt8))
-                .otherwise(pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8)))
+        return status_code(self.met())
 
     def reasons(self) -> tuple[list[Reason], list[Reason]]:
         """Failed and unknown leaves, the calculator's conditions only where the scalar path adds them."""
@@ -122,12 +132,18 @@ def _implicit(expr: pl.Expr, zh: str, en: str, present: pl.Expr | None = None,
     return Implicit(compiled, present if present is not None else pl.lit(True))
 
 
+def given_or_unknown(fact: pl.Expr) -> pl.Expr:
+    """True where the fact is given, unknown (null) where it is missing: Kleene `given OR unknown`, one pass
+    instead of a when/then over the column."""
+    return fact.is_not_null() | pl.lit(None, dtype=pl.Boolean)
+
+
 def base_check(base: pl.Expr, label_zh: str, label_en: str, present: pl.Expr | None = None) -> list[Implicit]:
     """evaluate._base: unknown when missing, failed when not above zero, met otherwise (two labels, as there)."""
-    given = _implicit(pl.when(base.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(pl.lit(True)),
+    given = _implicit(given_or_unknown(base),
                       f"已填写{label_zh}", f"{label_en} is given", present,
                       (f"请填写{label_zh}", f"Please give the {label_en}"))
-    positive = _implicit(pl.when(base.is_null()).then(pl.lit(True)).otherwise(base > 0),
+    positive = _implicit((base > 0).fill_null(True),
                          f"{label_zh}大于0", f"{label_en} is above zero", present)
     return [given, positive]
 
@@ -199,7 +215,7 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
             plan.implicit = _calendar_check(version, as_of)
         else:
             event = resolve(scheme.event)
-            plan.implicit = [_implicit(pl.when(event.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(True),
+            plan.implicit = [_implicit(given_or_unknown(event),
                                        f"已填写{scheme.event_label_zh}", f"{scheme.event_label_en} is given",
                                        confirm=(f"请填写{scheme.event_label_zh}", f"Please give the {scheme.event_label_en}"))]
     elif isinstance(scheme, Relending):

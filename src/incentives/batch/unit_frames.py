@@ -45,12 +45,58 @@ def spread(n: int, rows: pl.Series, values: pl.Series, fill: object = None) -> p
     return full.scatter(rows, values) if rows.len() else full
 
 
+def take(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """The named columns as they are. An eager select would first copy them into line when they are chunked
+    differently (columns read from files and columns computed from them are), which costs a copy per call."""
+    return pl.DataFrame([frame.get_column(name) for name in names])
+
+
+def _strictly_increasing(ids: pl.Series) -> bool:
+    """Sorted with no repeats: each id then sits at the one position a merge of sorted keys finds for it."""
+    if ids.null_count():
+        return False
+    return ids.len() < 2 or (ids.is_sorted() and bool((ids.slice(1) > ids.slice(0, ids.len() - 1)).all()))
+
+
+def _sorted_rows(ids: pl.Series, keys: pl.Series) -> pl.Series:
+    """Row numbers of sorted keys in strictly increasing ids, by one linear merge instead of a hash join.
+
+    The child tables usually list an enterprise's rows together, so only the first key of each run is looked
+    up and the result repeated over the run. After merging the run heads into the ids (both strictly
+    increasing), an id equal to a head is its immediate neighbour; any other neighbour differs.
+    """
+    starts = (keys != keys.shift(1)).fill_null(True)
+    heads = keys.filter(starts)
+    n = ids.len()
+    known = pl.DataFrame({"_k": ids, "_r": pl.int_range(n, dtype=pl.UInt32, eager=True), "_head": False})
+    looked = pl.DataFrame({"_k": heads, "_r": pl.repeat(None, heads.len(), dtype=pl.UInt32, eager=True),
+                           "_head": True})
+    merged = known.set_sorted("_k").merge_sorted(looked.set_sorted("_k"), key="_k")
+    key, row = pl.col("_k"), pl.col("_r")
+    head_rows = (merged.lazy()
+                 .select(pl.col("_head"),
+                         pl.when(key == key.shift(1)).then(row.shift(1))
+                         .when(key == key.shift(-1)).then(row.shift(-1)).alias(ROW))
+                 .filter(pl.col("_head")).collect()[ROW])
+    run = starts.cum_sum().cast(pl.UInt32) - 1
+    return head_rows.gather(run).alias(ROW)
+
+
 def _enterprise_rows(tables: Tables, ids: pl.DataFrame) -> list[pl.Series]:
     """Each project, loan and award row's enterprise row number (null for an unknown enterprise).
 
-    One join for the three tables: the hash table of the enterprise ids is built once, not three times.
+    Ids as generated or exported usually arrive sorted: then a linear merge finds the rows (see _sorted_rows).
+    Otherwise one join for the three tables: the hash table of the enterprise ids is built once, not three times.
     """
     parts = [tables.projects["enterprise_id"], tables.loans["enterprise_id"], tables.awards["enterprise_id"]]
+    enterprise_ids = ids["enterprise_id"]
+    if _strictly_increasing(enterprise_ids) and all(p.null_count() == 0 and p.is_sorted() for p in parts):
+        return [_sorted_rows(enterprise_ids, part) if part.len() else pl.Series(ROW, [], dtype=pl.UInt32)
+                for part in parts]
+    return _joined_rows(parts, ids)
+
+
+def _joined_rows(parts: list[pl.Series], ids: pl.DataFrame) -> list[pl.Series]:
     keys = pl.concat(parts).to_frame("enterprise_id")
     rows = keys.join(ids, on="enterprise_id", how="left", maintain_order="left")[ROW]
     out, start = [], 0
@@ -76,13 +122,35 @@ def per_enterprise(n: int, rows: pl.Series, values: pl.Series | None = None, com
     return pl.Series(out)
 
 
-def list_mask(column: str, fact: str) -> pl.Expr:
-    """A List(String) column as a bit mask: one bit per known value (unknown values share one bit)."""
+def list_bits(column: str, fact: str) -> pl.Expr:
+    """Each value of a List(String) column as its bit: one bit per known value (unknown values share one bit)."""
     values = LIST_FACT_VALUES[fact]
     bits = {value: 1 << index for index, value in enumerate(values)}
-    return (pl.col(column).fill_null([]).list.eval(
-        pl.element().replace_strict(list(bits), list(bits.values()), default=1 << OTHER_BIT, return_dtype=pl.Int64)
-    ).list.eval(pl.element().bitwise_or()).list.first().fill_null(0))
+    return pl.col(column).list.eval(
+        pl.element().replace_strict(list(bits), list(bits.values()), default=1 << OTHER_BIT, return_dtype=pl.Int64))
+
+
+def or_positions(column: str, width: int) -> pl.Expr:
+    """The OR of a list of bits whose longest list has `width` items: one plain column per position, OR-ed
+    together, which is about twice as fast as an aggregation inside each list (the column must exist already,
+    so that it is computed once)."""
+    def bits_at(position: int) -> pl.Expr:
+        return pl.col(column).list.get(position, null_on_oob=True).fill_null(0)
+
+    # the first position even when every list is empty: the mask keeps the column's length
+    mask = bits_at(0)
+    for position in range(1, width):
+        mask = mask | bits_at(position)
+    return mask
+
+
+def list_mask(column: str, fact: str) -> pl.Expr:
+    """A List(String) column as a bit mask (see list_bits), as one expression."""
+    return list_bits(column, fact).fill_null([]).list.eval(pl.element().bitwise_or()).list.first().fill_null(0)
+
+
+def _list_width(table: pl.DataFrame, column: str) -> int:
+    return int(table[column].list.len().max() or 0) if table.height else 0
 
 
 @cache
@@ -166,10 +234,13 @@ def _rate_ratio(text: str) -> tuple[int, int]:
     return numerator, denominator
 
 
-def _rate_columns(rates: pl.Series) -> pl.DataFrame:
-    rows = [{"annual_rate": text, "_rate_num": _rate_ratio(text)[0], "_rate_den": _rate_ratio(text)[1]}
-            for text in rates.unique().to_list()]
-    return pl.DataFrame(rows, schema={"annual_rate": pl.String, "_rate_num": pl.Int64, "_rate_den": pl.Int64})
+def _rate_columns(rates: pl.Series) -> list[pl.Expr]:
+    """Each loan's rate as an exact integer ratio, looked up among the few distinct rate texts (no join)."""
+    texts = rates.unique().to_list()
+    ratios = [_rate_ratio(text) for text in texts]
+    column = pl.col("annual_rate")
+    return [column.replace_strict(texts, [r[0] for r in ratios], return_dtype=pl.Int64).alias("_rate_num"),
+            column.replace_strict(texts, [r[1] for r in ratios], return_dtype=pl.Int64).alias("_rate_den")]
 
 
 def build(tables: Tables, sizes: SmeSizeFile) -> UnitFrames:
@@ -183,10 +254,13 @@ def build(tables: Tables, sizes: SmeSizeFile) -> UnitFrames:
     project_rows, loan_rows, award_rows = _enterprise_rows(tables, ids)
 
     projects = (_with_rows(tables.projects, project_rows).lazy()
-                .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(UNIT_ROW))
+                .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(UNIT_ROW),
+                              list_bits("activities", "project.activities"), list_bits("fields", "project.fields"))
                 .select(ROW, UNIT_ROW, pl.col("enterprise_id"), pl.col("project_id").alias("unit_id"),
-                        list_mask("activities", "project.activities").alias(mask_column("project.activities")),
-                        list_mask("fields", "project.fields").alias(mask_column("project.fields")),
+                        or_positions("activities", _list_width(tables.projects, "activities"))
+                        .alias(mask_column("project.activities")),
+                        or_positions("fields", _list_width(tables.projects, "fields"))
+                        .alias(mask_column("project.fields")),
                         pl.col("province").alias("project.location.province"),
                         pl.col("city").alias("project.location.city"),
                         pl.col("district").alias("project.location.district"),
@@ -196,8 +270,7 @@ def build(tables: Tables, sizes: SmeSizeFile) -> UnitFrames:
                 .collect())
     pilot_bit = 1 << LIST_FACT_VALUES["project.activities"].index("pilot_services")
     loans = (_with_rows(tables.loans, loan_rows).lazy()
-             .join(_rate_columns(tables.loans["annual_rate"]).lazy(), on="annual_rate", how="left",
-                   maintain_order="left")
+             .with_columns(_rate_columns(tables.loans["annual_rate"]))
              .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(UNIT_ROW))
              .select(ROW, UNIT_ROW, pl.col("enterprise_id"), pl.col("loan_id").alias("unit_id"), "_rate_num",
                      "_rate_den",
