@@ -9,6 +9,7 @@ text as given.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -66,7 +67,10 @@ class Part:
     def people_details(self) -> pl.DataFrame:
         """The details with each enterprise's name and each scheme's title (PEOPLE_DETAIL_SCHEMA)."""
         names = self.summary.select("enterprise_id", "name").unique("enterprise_id", keep="first")
-        labelled = self.details.join(names, on="enterprise_id", how="left", maintain_order="left").with_columns(
+        details = self.details
+        if details.schema["enterprise_id"] != pl.String:  # dictionary-encoded ids: decode before joining on text
+            details = details.with_columns(pl.col("enterprise_id").cast(pl.String))
+        labelled = details.join(names, on="enterprise_id", how="left", maintain_order="left").with_columns(
             pl.col("scheme_id").replace_strict(self.titles, default=None, return_dtype=pl.String).alias("scheme_title"))
         return conform(labelled, PEOPLE_DETAIL_SCHEMA)
 
@@ -101,8 +105,9 @@ def _coded(dtype: pl.DataType) -> bool:
 
 def conform_coded(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """conform(), except that text columns already dictionary-encoded stay so (same values, no text copies)."""
-    return frame.select([pl.col(name) if dtype == pl.String and _coded(frame.schema.get(name, pl.Null()))
-                         else (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+    have = frame.schema  # once: the schema of an Enum of a million ids is costly to build
+    return frame.select([pl.col(name) if dtype == pl.String and _coded(have.get(name, pl.Null()))
+                         else (pl.col(name) if name in have else pl.lit(None)).cast(dtype).alias(name)
                          for name, dtype in schema.items()])
 
 
@@ -271,24 +276,22 @@ class ParquetSink:
     def _write(self, name: str, frame: pl.DataFrame) -> None:
         path = self.folder / name / f"part-{self.parts:05d}.parquet"
         frame = conform_coded(frame, self.schemas[name])
-        coded = [column for column, dtype in frame.schema.items() if _coded(dtype)]
+        schema = frame.schema
+        coded = [column for column, dtype in schema.items() if _coded(dtype)]
         if not coded:
             frame.write_parquet(path)
             return
-        import pyarrow.parquet as pq
+        write_coded_parquet(frame, path, coded, schema=schema)
 
-        # Dictionary-encoded text is written as Parquet dictionary pages straight from its codes. Without the
-        # stored Arrow schema a reader sees plain strings, exactly as if the text had been written row by row.
-        # Min/max statistics of long text cost as much as writing it; numbers keep theirs.
-        numeric = [column for column, dtype in frame.schema.items() if dtype.is_numeric() or dtype == pl.Boolean]
-        pq.write_table(frame.to_arrow(), path, compression="lz4", use_dictionary=coded, store_schema=False,
-                       write_statistics=numeric)
 
     def write(self, part: Part) -> None:
-        self._write("summary", part.summary)
-        self._write("details", part.details)
-        self._write("to_confirm", part.to_confirm)
-        self._write("errors", part.errors)
+        # the details on one core, the three small tables on the other: both writers release the GIL
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            details = pool.submit(self._write, "details", part.details)
+            self._write("summary", part.summary)
+            self._write("to_confirm", part.to_confirm)
+            self._write("errors", part.errors)
+            details.result()
         self.parts += 1
 
     def close(self, info: RunInfo) -> None:
@@ -297,6 +300,55 @@ class ParquetSink:
                 self._write(name, pl.DataFrame(schema=self.schemas[name]))
         (self.folder / "run.json").write_text(json.dumps(info.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                               encoding="utf-8")
+
+
+ROW_GROUP_ROWS = 1 << 20
+
+
+def write_coded_parquet(frame: pl.DataFrame, path: Path, coded: list[str], row_group_rows: int = ROW_GROUP_ROWS,
+                        schema: pl.Schema | None = None) -> None:
+    """Write a frame whose `coded` columns are dictionary-encoded as Parquet dictionary pages, from the codes.
+
+    Without the stored Arrow schema a reader sees plain strings, exactly as if the text had been written row by
+    row. Min/max statistics of long text cost as much as writing it; numbers keep theirs. A dictionary with an
+    entry per enterprise is cut to the entries each row group uses (rows are in enterprise order, so those are
+    a narrow range), so every row group stores only its own ids, once, and writes 4-byte codes per row.
+    """
+    import pyarrow.parquet as pq
+
+    numeric = [column for column, dtype in (schema or frame.schema).items() if dtype.is_numeric() or dtype == pl.Boolean]
+    table = frame.to_arrow()
+    with pq.ParquetWriter(path, table.schema, compression="lz4", use_dictionary=coded, store_schema=False,
+                          write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
+        if table.num_rows == 0:
+            writer.write_table(table)
+        for start in range(0, table.num_rows, row_group_rows):
+            piece = table.slice(start, row_group_rows)
+            writer.write_table(_narrow_dictionaries(piece), row_group_size=row_group_rows)
+
+
+_DICTIONARY_PAGE_BYTES = 8 << 20
+_NARROW_ABOVE = 1 << 16  # dictionaries at most this long are written whole
+
+
+def _narrow_dictionaries(table: Any) -> Any:
+    """The table with each long dictionary cut to the range of entries its rows use (same values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type) and column.num_chunks and \
+                sum(len(chunk.dictionary) for chunk in column.chunks) > _NARROW_ABOVE:
+            array = column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
+            bounds = pc.min_max(array.indices)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is not None and high - low + 1 < len(array.dictionary):
+                indices = pc.subtract(array.indices, pa.scalar(low, array.indices.type))
+                column = pa.chunked_array([pa.DictionaryArray.from_arrays(
+                    indices, array.dictionary.slice(low, high - low + 1), ordered=array.type.ordered)])
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def format_of(output: Path, requested: str | None) -> str:
