@@ -2,7 +2,7 @@
 connections; HTML results fragment ≥ 300 req/s; cold start to the first answered request ≤ 2 s).
 
     .venv/bin/python bench/web_bench.py                       # 15 s per endpoint, 32 connections
-    .venv/bin/python bench/web_bench.py --duration 30 --workers 2   # INCENTIVES_WEB_WORKERS=2 for the server
+    .venv/bin/python bench/web_bench.py --duration 30 --workers 1   # INCENTIVES_WEB_WORKERS=1 (default: serve's)
     .venv/bin/python bench/web_bench.py --profile             # CPU time of each part of one request
     git archive HEAD | tar -x -C /tmp/before && \
     .venv/bin/python bench/web_bench.py --against /tmp/before/src  # the same run for another tree, alternating
@@ -57,11 +57,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int, source: str | None = None) -> tuple[subprocess.Popen, float]:
+def start_server(port: int, workers: int | None, source: str | None = None) -> tuple[subprocess.Popen, float]:
     """Start `incentives serve` (from `source`, a src/ directory, when given); returns the process and the
     seconds until the first answered request."""
     command = [str(CLI), "serve", "--port", str(port)]
-    environment = {**os.environ, "INCENTIVES_WEB_WORKERS": str(workers)}
+    environment = {key: value for key, value in os.environ.items() if key != "INCENTIVES_WEB_WORKERS"}
+    if workers is not None:  # else what `incentives serve` picks by itself
+        environment["INCENTIVES_WEB_WORKERS"] = str(workers)
     if source:
         environment["PYTHONPATH"] = source
     started = time.perf_counter()
@@ -209,7 +211,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="default: what `incentives serve` picks")
     parser.add_argument("--profile", action="store_true", help="in-process time breakdown instead of wrk")
     parser.add_argument("--against", metavar="SRC", help="also serve from this src/ directory, alternating")
     parser.add_argument("--rounds", type=int, default=2, help="alternations with --against")
@@ -222,6 +224,15 @@ def main() -> None:
     sources = [None] if not args.against else [args.against, None] * args.rounds
     for source in sources:
         measure(source, api_body, profile, args)
+
+
+def _workers_label(workers: int | None) -> str:
+    if workers is None:
+        from incentives.web.serving import default_workers
+
+        workers = default_workers()
+        return f"{workers} worker{'s' if workers > 1 else ''} (serve's default)"
+    return f"{workers} worker{'s' if workers > 1 else ''}"
 
 
 def measure(source: str | None, api_body: str, profile: dict, args: argparse.Namespace) -> None:
@@ -243,7 +254,7 @@ def measure(source: str | None, api_body: str, profile: dict, args: argparse.Nam
             print(f"{label}{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
                   f"server CPU {cpu * 1000:.2f} ms/request, non-2xx {result['non_2xx']}  "
                   f"(wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-                  f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
+                  f"{_workers_label(args.workers)})", flush=True)
     finally:
         process.terminate()
         process.wait(timeout=10)

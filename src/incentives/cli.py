@@ -152,7 +152,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .web.app import serve
+    from .web.serving import serve  # not .web.app: the supervising process need not import the app
 
     serve(host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -217,7 +217,7 @@ def _add_serve(sub) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default: INCENTIVES_WEB_WORKERS, else 1) / 进程数")
+                       help="worker processes (default: INCENTIVES_WEB_WORKERS, else the CPU count capped at 2) / 进程数")
     serve.set_defaults(func=cmd_serve)
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from datetime import date
 
 import openpyxl
 import pytest
@@ -12,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from incentives.batch import runner
-from incentives.web import batch_routes
+from incentives.web import batch_jobs, batch_routes
 from incentives.web.app import create_app
 from incentives.web.config import WebSettings
 
@@ -28,8 +32,17 @@ def _scalar_engine(monkeypatch):
     monkeypatch.setattr(runner, "default_evaluator", lambda: scalar_evaluator)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _jobs_dir(tmp_path_factory):
+    """Jobs in a folder of this test run, never in the user's own directory."""
+    saved = batch_routes.JOBS._root
+    batch_routes.JOBS._root = tmp_path_factory.mktemp("batch-jobs")
+    yield batch_routes.JOBS.root
+    batch_routes.JOBS._root = saved
+
+
 @pytest.fixture(scope="module")
-def client():
+def client(_jobs_dir):
     return TestClient(create_app(WebSettings(batch_upload_bytes=200_000)), raise_server_exceptions=False)
 
 
@@ -43,7 +56,9 @@ def _workbook_bytes(tmp_path) -> bytes:
 
 def _wait(job_id: str) -> batch_routes.BatchJob:
     batch_routes.JOBS.wait(60)
-    return batch_routes.JOBS.jobs[job_id]
+    job = batch_routes.JOBS.get(job_id)  # read back from its status file, as another process would
+    assert job is not None
+    return job
 
 
 def test_the_batch_page_offers_upload_and_the_template(client):
@@ -70,13 +85,63 @@ def test_an_upload_runs_in_the_background_and_the_workbook_downloads(client, tmp
     assert openpyxl.load_workbook(io.BytesIO(result.content)).sheetnames == ["汇总", "明细", "待确认", "错误"]
 
 
-def test_a_running_job_polls_with_htmx(client):
-    job = batch_routes.BatchJob("x" * 32, "a.xlsx", __import__("datetime").date(2026, 6, 1),
-                                batch_routes.JOBS.root / "none", batch_routes.JOBS.root / "none.xlsx",
+def _running_job(**owner) -> batch_routes.BatchJob:
+    job_id, folder = batch_routes.JOBS.new_folder()
+    job = batch_routes.BatchJob(job_id, "a.xlsx", date(2026, 6, 1), folder, folder / "upload.xlsx",
                                 status="running", done=5, total=10)
-    batch_routes.JOBS.jobs[job.id] = job
+    job.owner.update(owner)
+    job.upload.write_bytes(b"rows")
+    batch_jobs.write_status(job)
+    return job
+
+
+def test_a_running_job_polls_with_htmx(client):
+    job = _running_job()  # owned by this (live) process
     fragment = client.get(f"/batch/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert 'hx-trigger="every 1s"' in fragment and 'value="50"' in fragment
+
+
+def test_a_job_whose_process_died_shows_as_failed(client):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job = _running_job(pid=dead.pid, started=batch_jobs._process_start(os.getpid()))
+    fragment = client.get(f"/batch/jobs/{job.id}", headers={"HX-Request": "true"}).text
+    assert "hx-trigger" not in fragment and 'data-status="failed"' in fragment and "进程已停止" in fragment
+    assert not job.upload.exists() and batch_jobs.read_status(job.folder).status == "failed"
+
+
+def test_a_job_on_another_host_fails_only_when_its_heartbeat_is_stale(client):
+    fresh = _running_job(host="elsewhere")
+    stale = _running_job(host="elsewhere")
+    stale.heartbeat -= batch_jobs.STALE_SECONDS + 1
+    batch_jobs.write_status(stale)
+    assert batch_routes.JOBS.get(fresh.id).status == "running"
+    assert batch_routes.JOBS.get(stale.id).status == "failed"
+
+
+def test_job_ids_are_unguessable_and_never_reach_outside_the_jobs_folder(client):
+    ids = {batch_jobs.new_job_id() for _ in range(100)}
+    assert len(ids) == 100 and all(batch_jobs.JOB_ID.fullmatch(i) for i in ids)
+    for probe in ("%2e%2e", "%2e%2e%2f" + "0" * 32, "x" * 32, "0" * 31, "0" * 32):  # bad, foreign, missing
+        assert client.get(f"/batch/jobs/{probe}").status_code == 404
+
+
+def test_only_the_newest_finished_jobs_are_kept(client, monkeypatch):
+    monkeypatch.setattr(batch_jobs, "KEEP_JOBS", 2)
+    root = batch_routes.JOBS.root
+    made = []
+    for n in range(4):
+        job_id, folder = batch_routes.JOBS.new_folder()
+        job = batch_routes.BatchJob(job_id, "a.xlsx", date(2026, 6, 1), folder, folder / "upload.xlsx",
+                                    status="done", created=1_000_000 + n)
+        batch_jobs.write_status(job)
+        made.append(job_id)
+    running = _running_job()
+    batch_routes.JOBS._forget_old()
+    kept = {p.name for p in root.iterdir()}
+    assert made[0] not in kept and made[1] not in kept and running.id in kept
+    finished_kept = [j for j in kept if batch_routes.JOBS.get(j).finished]
+    assert len(finished_kept) == 2
 
 
 def test_an_upload_over_the_limit_gets_a_clear_error(client):

@@ -19,6 +19,17 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AS_OF = "2026-06-01"  # every test passes its evaluation date: none depends on today
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _batch_jobs_dir(tmp_path_factory):
+    """Batch jobs of in-process apps go to a folder of this test run, never the user's own directory."""
+    from incentives.web import batch_routes
+
+    saved = batch_routes.JOBS._root
+    batch_routes.JOBS._root = tmp_path_factory.mktemp("batch-jobs")
+    yield
+    batch_routes.JOBS._root = saved
+
+
 @pytest.fixture(scope="session")
 def app():
     return create_app()

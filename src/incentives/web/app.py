@@ -15,9 +15,7 @@ from . import batch_routes, errors, i18n, portfolio_routes
 from .config import WebSettings
 from .middleware import EdgeMiddleware
 from .routes import api, api_schemas, catalogue as catalogue_pages, lang, selfcheck, tools
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
+from .serving import DEFAULT_HOST, DEFAULT_PORT, default_workers, serve  # noqa: F401  (the server's entry point)
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -88,20 +86,3 @@ def keep_freed_memory(trim_above: int = 64 << 20, mmap_above: int = 8 << 20) -> 
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     return bool(mallopt(_M_TRIM_THRESHOLD, trim_above)) and bool(mallopt(_M_MMAP_THRESHOLD, mmap_above))
-
-
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None) -> None:
-    """Run the app with uvicorn: one worker by default; INCENTIVES_WEB_WORKERS=N runs N processes (N cores).
-
-    uvicorn[standard] brings httptools and uvloop, which uvicorn picks by itself; no access log (a line per
-    request would cost more than some requests do)."""
-    import os
-
-    import uvicorn
-
-    workers = workers or int(os.environ.get("INCENTIVES_WEB_WORKERS") or 1)
-    if workers > 1:
-        uvicorn.run("incentives.web.app:create_served_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False)
-        return
-    uvicorn.run(create_served_app(), host=host, port=port, log_level="info", access_log=False)

@@ -2,140 +2,32 @@
 
 A job runs on one background worker thread, never in the request: the upload is saved, queued, and the page
 polls the job's status with htmx (or a plain link without JavaScript). The uploaded file is deleted as soon as
-its job ends; the results workbook is kept for download until newer jobs push it out.
+its job ends; the results workbook is kept for download until newer jobs push it out. Jobs live on disk
+(batch_jobs), so with several server processes any of them answers the polls and the download.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
 import shutil
-import tempfile
-import threading
-import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from .batch_jobs import KEEP_JOBS, BatchJob, BatchQueue
 from .config import DEFAULT_BATCH_UPLOAD_BYTES
 from .labels import N_
 from .rendering import add_nav_link, render
 
-log = logging.getLogger("incentives.web.batch")
 router = APIRouter(prefix="/batch", include_in_schema=False)
 add_nav_link("/batch", N_("Batch"))
 
 ACCEPTED_SUFFIXES = (".xlsx", ".csv", ".parquet", ".zip")
-KEEP_JOBS = 20  # finished jobs (and their result files) kept for download
 CHUNK_BYTES = 1 << 20
 RESULT_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass
-class BatchJob:
-    id: str
-    filename: str
-    as_of: date
-    folder: Path
-    upload: Path
-    status: str = "queued"  # queued / running / done / failed
-    stage: str = "read"
-    done: int = 0
-    total: int = 0
-    info: Any = None  # batch.writers.RunInfo once done
-    problem: dict[str, str] | None = None
-    created: float = field(default_factory=time.time)
-
-    @property
-    def result(self) -> Path:
-        return self.folder / "results.xlsx"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in ("done", "failed")
-
-    @property
-    def percent(self) -> int:
-        if self.status == "done":
-            return 100
-        return int(100 * self.done / self.total) if self.total else 0
-
-
-class BatchQueue:
-    """Jobs by id, and the one worker thread that runs them in order."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, BatchJob] = {}
-        self.pending: queue.Queue[BatchJob] = queue.Queue()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self._root: Path | None = None
-
-    @property
-    def root(self) -> Path:
-        """Where uploads and results live; made on first use, not when the app is imported."""
-        if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="incentives-web-batch-"))
-        return self._root
-
-    def submit(self, job: BatchJob) -> None:
-        with self.lock:
-            self.jobs[job.id] = job
-            self._forget_old()
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._work, name="batch-worker", daemon=True)
-                self.thread.start()
-        self.pending.put(job)
-
-    def _forget_old(self) -> None:
-        finished = sorted((j for j in self.jobs.values() if j.finished), key=lambda j: j.created)
-        for job in finished[:max(0, len(finished) - KEEP_JOBS)]:
-            shutil.rmtree(job.folder, ignore_errors=True)
-            del self.jobs[job.id]
-
-    def _work(self) -> None:
-        while True:
-            job = self.pending.get()
-            try:
-                run_job(job)
-            finally:
-                self.pending.task_done()
-
-    def wait(self, timeout: float = 60) -> None:
-        """Block until every queued job has finished (for tests)."""
-        deadline = time.time() + timeout
-        while self.pending.unfinished_tasks and time.time() < deadline:
-            time.sleep(0.05)
-
-
-def run_job(job: BatchJob) -> None:
-    """Run one job on the worker thread; the upload is deleted whatever happens."""
-    from ..batch.readers import UnusableInput
-    from ..batch.runner import Job, run_batch
-
-    def progress(done: int, total: int, stage: str) -> None:
-        job.done, job.total, job.stage = done, total, stage
-
-    job.status = "running"
-    try:
-        job.info = run_batch(Job(job.upload, job.result, job.as_of, "xlsx"), progress=progress)
-        job.status = "done"
-    except UnusableInput as error:
-        job.problem = {"zh": error.zh, "en": error.en}
-        job.status = "failed"
-    except Exception:  # a bug must not kill the worker thread; the visitor gets a message, the log the details
-        log.exception("batch job %s failed", job.id)
-        job.problem = {"zh": "处理时发生内部错误，已记录", "en": "an internal error occurred; it has been logged"}
-        job.status = "failed"
-    finally:
-        job.upload.unlink(missing_ok=True)
-
+__all__ = ["JOBS", "KEEP_JOBS", "BatchJob", "router"]
 
 JOBS = BatchQueue()
 
@@ -177,9 +69,7 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
     except ValueError:
         return _page(request, {"zh": "评估日须为 YYYY-MM-DD", "en": "the evaluation date must be YYYY-MM-DD"},
                      status_code=400)
-    job_id = uuid.uuid4().hex
-    folder = JOBS.root / job_id
-    folder.mkdir(parents=True)
+    job_id, folder = JOBS.new_folder()
     target = folder / f"upload{suffix}"
     limit = _upload_limit(request)
     written = 0
@@ -201,7 +91,7 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
 
 
 def _job(job_id: str) -> BatchJob:
-    job = JOBS.jobs.get(job_id)
+    job = JOBS.get(job_id)
     if job is None:
         raise HTTPException(404)
     return job
