@@ -289,7 +289,7 @@ def _compile_leaf(condition: Leaf) -> tuple[Evaluator, NodeText]:
     cite, confirm_zh, confirm_en = condition.cite, condition.confirm_zh, condition.confirm_en
     text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
     unknown = ConditionResult(label_zh, label_en, Outcome.unknown, None, cite, confirm_zh, confirm_en, (), text)
-    memo: dict[tuple[type, Any], ConditionResult] = {}
+    memo: dict[Any, ConditionResult] = {}
     met, failed = Outcome.met, Outcome.failed
 
     def run(facts: dict[str, Any]) -> ConditionResult:
@@ -298,7 +298,8 @@ def _compile_leaf(condition: Leaf) -> tuple[Evaluator, NodeText]:
             return unknown
         kind = type(value)
         if kind in _MEMO_TYPES or (kind is tuple and all(type(item) is str for item in value)):
-            key = (kind, value)
+            # keyed by the value alone: a str, a bool and a tuple of str never compare equal to one another
+            key = value
             found = memo.get(key)
             if found is None:
                 found = ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,

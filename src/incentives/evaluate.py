@@ -99,8 +99,10 @@ class _SchemePlan:
     (the same for every unit, so evaluated once per scheme), the notes, and each version's dates as text."""
     scheme: Scheme
     conditions: tuple[tuple[Evaluator, bool], ...]
+    # (position, evaluator) of the conditions that read a unit's own facts, evaluated for every unit
+    unit_conditions: tuple[tuple[int, Evaluator], ...]
     notes: tuple[dict[str, str], ...]
-    version_dates: dict[int, tuple[Any, dict[str, Any]]]
+    version_dates: dict[int, tuple[Any, tuple[str | None, str | None]]]
 
     def fresh_notes(self) -> list[dict[str, str]]:
         # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
@@ -111,9 +113,17 @@ class _SchemePlan:
         """`_version_fields(version)`, formatted once per version (a version belongs to its scheme's data)."""
         if version is None:
             return {}
+        version_from, version_until = self.version_texts(version)
+        return {"version_from": version_from, "version_until": version_until}
+
+    def version_texts(self, version: Any) -> tuple[str | None, str | None]:
+        """(version_from, version_until) as the result carries them; (None, None) when nothing is in force."""
+        if version is None:
+            return None, None
         entry = self.version_dates.get(id(version))
         if entry is None or entry[0] is not version:
-            entry = self.version_dates[id(version)] = (version, _version_fields(version))
+            fields = _version_fields(version)
+            entry = self.version_dates[id(version)] = (version, (fields["version_from"], fields["version_until"]))
         return entry[1]
 
 
@@ -128,11 +138,41 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
                   for a in scheme.assumptions]
         conditions = tuple((compiled(c), all(FACTS.get(leaf.field) == ALL_UNITS for leaf in leaves(c)))
                            for c in scheme.conditions)
-        plan = _SchemePlan(scheme, conditions, tuple(notes), {})
+        unit_conditions = tuple((index, run) for index, (run, enterprise_only) in enumerate(conditions)
+                                if not enterprise_only)
+        plan = _SchemePlan(scheme, conditions, unit_conditions, tuple(notes), {})
         if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
             _PLANS.clear()
         _PLANS[id(scheme)] = plan
     return plan
+
+
+# Amounts and rates of the scheme data are written as yuan integers and decimal strings; each one is parsed once
+# (the catalogue lives for the process) instead of once per unit and request. Keyed by id() with the object
+# kept in the entry, so an id is never reused while it is cached.
+_PARSED_FEN: dict[int, tuple[Any, int]] = {}
+_PARSED_RATES: dict[int, tuple[Any, Decimal]] = {}
+_PARSED_LIMIT = 100_000
+
+
+def _fen(cited: Any) -> int:
+    """`cited.fen` of a CitedYuan of the scheme data, parsed once."""
+    found = _PARSED_FEN.get(id(cited))
+    if found is None or found[0] is not cited:
+        if len(_PARSED_FEN) >= _PARSED_LIMIT:  # many catalogues built in one process (tests): start again
+            _PARSED_FEN.clear()
+        found = _PARSED_FEN[id(cited)] = (cited, cited.fen)
+    return found[1]
+
+
+def _rate(cited: Any) -> Decimal:
+    """`cited.rate` of a CitedRate of the scheme data, parsed once (Decimals are immutable, so shared)."""
+    found = _PARSED_RATES.get(id(cited))
+    if found is None or found[0] is not cited:
+        if len(_PARSED_RATES) >= _PARSED_LIMIT:
+            _PARSED_RATES.clear()
+        found = _PARSED_RATES[id(cited)] = (cited, cited.rate)
+    return found[1]
 
 
 def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tuple[int | None, ConditionResult]:
@@ -169,32 +209,32 @@ def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profi
         if base is None:
             return None, [check], {}
         cap = version.cap
-        return percent_of_base(base, version.rate.rate, cap.fen if cap else None, version.rounding,
+        return percent_of_base(base, _rate(version.rate), _fen(cap) if cap else None, version.rounding,
                                base_label=(scheme.base_label_zh, scheme.base_label_en),
                                rate_cite=version.rate.cite, cap_cite=cap.cite if cap else None), [check], {}
     if isinstance(scheme, TieredPercentOfBase):
         return _tiered(scheme, version, facts)
     if isinstance(scheme, FixedAward):
-        return fixed_award(version.amount.fen, version.amount.cite), [], {}
+        return fixed_award(_fen(version.amount), version.amount.cite), [], {}
     if isinstance(scheme, AwardUpToCap):
         if scheme.base is None:
-            return award_up_to_cap(version.cap.fen, cite=version.cap.cite), [], {"is_upper_bound": True}
+            return award_up_to_cap(_fen(version.cap), cite=version.cap.cite), [], {"is_upper_bound": True}
         base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
         if base is None:
             return None, [check], {}
-        return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
+        return (award_up_to_cap(_fen(version.cap), base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
                                 cite=version.cap.cite), [check], {"is_upper_bound": True})
     if isinstance(scheme, AnnualPercentWithCap):
         base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
         if base is None:
             return None, [check], {}
         already = _awards(profile, scheme.id, as_of, unit_id, year=as_of.year)
-        return annual_percent_with_cap(base, version.rate.rate, version.annual_cap.fen, already, version.rounding,
+        return annual_percent_with_cap(base, _rate(version.rate), _fen(version.annual_cap), already, version.rounding,
                                        year=as_of.year, base_label=(scheme.base_label_zh, scheme.base_label_en),
                                        rate_cite=version.rate.cite, cap_cite=version.annual_cap.cite), [check], {}
     if isinstance(scheme, CumulativeCap):
         already = _awards(profile, scheme.id, as_of)
-        computation = cumulative_cap(version.cap.fen, already, cite=version.cap.cite)
+        computation = cumulative_cap(_fen(version.cap), already, cite=version.cap.cite)
         if computation.amount_fen == 0:
             return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
         return computation, [], {"already_awarded_fen": already}
@@ -219,16 +259,16 @@ def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
         lifted = tier.rate_if_independent_legal_entity
         if independent is True:
             rate = lifted
-            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(lifted.rate)}",
-                                   f"independent legal entity: rate lifted to {format_rate(lifted.rate)}", Outcome.met, "true"))
+            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(_rate(lifted))}",
+                                   f"independent legal entity: rate lifted to {format_rate(_rate(lifted))}", Outcome.met, "true"))
         elif independent is None:
             added.append(_implicit(
                 "是否为独立法人平台（影响补助比例）", "whether the platform is an independent legal entity (sets the rate)",
                 Outcome.unknown, None,
-                (f"请确认是否为独立法人；若是，比例为{format_rate(lifted.rate)}（否则{format_rate(tier.rate.rate)}）",
-                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(lifted.rate)}, "
-                 f"otherwise {format_rate(tier.rate.rate)}")))
-    computation = percent_of_base(base, rate.rate, tier.cap.fen if tier.cap else None, version.rounding,
+                (f"请确认是否为独立法人；若是，比例为{format_rate(_rate(lifted))}（否则{format_rate(_rate(tier.rate))}）",
+                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(_rate(lifted))}, "
+                 f"otherwise {format_rate(_rate(tier.rate))}")))
+    computation = percent_of_base(base, _rate(rate), _fen(tier.cap) if tier.cap else None, version.rounding,
                                   base_label=(scheme.base_label_zh, scheme.base_label_en), rate_cite=rate.cite,
                                   cap_cite=tier.cap.cite if tier.cap else None)
     return computation, added, {"tier": tier.id}
@@ -317,12 +357,14 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
         # an award dated after the evaluation date had not been received on that date
         has_award = scheme.id in awarded
         plan = _scheme_plan(scheme)
-        shared: dict[int, ConditionResult] = {}  # enterprise-only conditions, evaluated for the first unit
+        shared: _SharedConditions | None = None  # enterprise-only conditions, evaluated for the first unit
         for unit_id, unit_name, unit_facts in units:
             key = (id(unit_facts), has_award)
             facts = merged_facts.get(key)
             if facts is None:
                 facts = merged_facts[key] = {**base_facts, **unit_facts, "history.has_award_for_scheme": has_award}
+            if shared is None:
+                shared = _SharedConditions(plan, facts, plan.version_texts(version))
             results.append(_evaluate_unit(scheme, plan, version, facts, profile, as_of, unit_id, unit_name, order,
                                           cat, shared))
     _apply_stacking(results)
@@ -330,37 +372,66 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 
 
+class _SharedConditions:
+    """The results of a scheme's enterprise-only conditions, the same for each of its units in one evaluation
+    (they read the enterprise's facts and the scheme's award flag only): evaluated once, with what they
+    already decide about the status (a failed condition makes the unit ineligible whatever the others say)."""
+
+    __slots__ = ("template", "failed", "unknown", "version_texts")
+
+    def __init__(self, plan: _SchemePlan, facts: dict[str, Any], version_texts: tuple[str | None, str | None]):
+        self.version_texts = version_texts  # the scheme's version in force, as its results carry it
+        # a unit's own conditions fill the None slots, in the scheme's order
+        self.template: list[ConditionResult | None] = [run(facts) if enterprise_only else None
+                                                       for run, enterprise_only in plan.conditions]
+        outcomes = {c.outcome for c in self.template if c is not None}
+        self.failed = _FAILED in outcomes
+        self.unknown = _UNKNOWN in outcomes
+
+
+_PAYING = (Status.eligible, Status.needs_confirmation)
+
+
 def _evaluate_unit(scheme: Scheme, plan: _SchemePlan, version: Any, facts: dict[str, Any], profile: Profile,
                    as_of: date, unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue,
-                   shared: dict[int, ConditionResult]) -> Result:
-    conditions = []
-    for index, (run, enterprise_only) in enumerate(plan.conditions):
-        if not enterprise_only:
-            conditions.append(run(facts))
-            continue
-        found = shared.get(index)
-        if found is None:
-            found = shared[index] = run(facts)
-        conditions.append(found)
-    result = Result(scheme.id, scheme.unit, unit_id, unit_name, Status.eligible, None, conditions,
-                    notes=plan.fresh_notes(), order=order, stacking_group=scheme.stacking_group,
-                    **plan.version_fields(version))
-    status = _status(version, conditions)
-    if status in (Status.eligible, Status.needs_confirmation):
-        if isinstance(scheme, Relending):
-            _relending(result, scheme, version, facts, as_of, cat)
-        elif isinstance(scheme, Deadline):
-            _deadline(result, scheme, version, facts, as_of)
-        elif isinstance(scheme, Compliance):
-            _compliance(result, version, facts)
-        else:
-            computation, added, extra = _compute(scheme, version, facts, profile, as_of, unit_id)
-            result.conditions = conditions + added
-            result.extra.update(extra)
-            if computation is not None:
-                _fill(result, computation)
+                   shared: _SharedConditions) -> Result:
+    conditions = shared.template.copy()
+    failed, unknown = shared.failed, shared.unknown
+    for index, run in plan.unit_conditions:
+        found = conditions[index] = run(facts)
+        outcome = found.outcome
+        if outcome is _FAILED:
+            failed = True
+        elif outcome is _UNKNOWN:
+            unknown = True
+    # what `_status(version, conditions)` answers, from the outcomes just seen
+    if version is None:
+        status = Status.not_in_force
+    elif failed:
+        status = Status.ineligible
+    else:
+        status = Status.needs_confirmation if unknown else Status.eligible
+    version_from, version_until = shared.version_texts
+    # positional: this runs for every scheme and unit, and keyword arguments cost more to match
+    result = Result(scheme.id, scheme.unit, unit_id, unit_name, status, None, conditions, [], None, False, None,
+                    None, None, None, scheme.stacking_group, version_from, version_until, plan.fresh_notes(), {},
+                    None, order)
+    if status not in _PAYING:
+        return result  # nothing is computed, so the conditions and the status stay as they are
+    if isinstance(scheme, Relending):
+        _relending(result, scheme, version, facts, as_of, cat)
+    elif isinstance(scheme, Deadline):
+        _deadline(result, scheme, version, facts, as_of)
+    elif isinstance(scheme, Compliance):
+        _compliance(result, version, facts)
+    else:
+        computation, added, extra = _compute(scheme, version, facts, profile, as_of, unit_id)
+        result.conditions = conditions + added
+        result.extra.update(extra)
+        if computation is not None:
+            _fill(result, computation)
     result.status = _status(version, result.conditions)
-    if result.status not in (Status.eligible, Status.needs_confirmation):
+    if result.status not in _PAYING:
         result.amount_fen = None
     return result
 
@@ -391,7 +462,7 @@ def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str,
     share = version.share_of_principal
     principal = facts.get("loan.principal_fen")
     if share is not None and principal is not None:
-        refinanced = apply_rate(principal, share.rate, version.rounding)
+        refinanced = apply_rate(principal, _rate(share), version.rounding)
         share_zh, share_en = _share_labels(version)
         result.steps.insert(0, Step("贷款本金", "loan principal", amount_fen=principal))
         result.steps.insert(1, Step(share_zh, share_en, amount_fen=refinanced, cite=share.cite))
@@ -422,7 +493,7 @@ def _rate_step(tool: Any, entry: Any, tenor: str) -> tuple[Step, str]:
 def _share_labels(version: Any) -> tuple[str, str]:
     found = _SHARE_LABELS.get(id(version))
     if found is None or found[0] is not version:
-        share = format_rate(version.share_of_principal.rate)
+        share = format_rate(_rate(version.share_of_principal))
         if len(_SHARE_LABELS) >= _TEXTS_LIMIT:
             _SHARE_LABELS.clear()
         found = _SHARE_LABELS[id(version)] = (version, (f"人民银行按本金的{share}提供再贷款",
@@ -482,22 +553,24 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
                       as_of: date, order: int) -> list[Result]:
     if not profile.loans:
         return [_placeholder(scheme, version, order)]
-    common = [evaluate_condition(c, base_facts) for c in scheme.conditions]
+    plan = _scheme_plan(scheme)
+    common = [run(base_facts) for run, _ in plan.conditions]
     paid = {}
     for award in profile.awards:
         if award.scheme_id == scheme.id and award.date <= as_of:
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
     # each loan's facts with the enterprise's, merged once for all tracks (the tracks only read them)
     loan_fact_sets = [{**base_facts, **loan_facts(loan)} for loan in profile.loans]
-    options = [_track_option(scheme, version, track, profile, base_facts, common, paid, order, loan_fact_sets)
-               for track in scheme.tracks]
+    options = [_track_option(scheme, plan, version, track, index, profile, base_facts, common, paid, order,
+                             loan_fact_sets)
+               for index, track in enumerate(scheme.tracks)]
     viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
     if viable:
         best = max(viable, key=lambda o: (o["eligible"], o["potential"], -o["index"]))
     else:
         # no track fits: explain with the closest one (fewest failed conditions), so a high-tech firm that lost
         # its certificate is told that, not that it is not a manufacturer
-        best = min(options, key=lambda o: (sum(len(r.failed()) for r in o["results"]), o["index"]))
+        best = min(options, key=lambda o: (sum(_failed_count(r) for r in o["results"]), o["index"]))
     note_zh = f"按“{best['track'].label_zh}”路径计算"
     note_en = f"Evaluated on the '{best['track'].label_en}' track"
     others = [o for o in options if o is not best]
@@ -514,30 +587,61 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     return best["results"]
 
 
-def _track_option(scheme: LoanInterestSubsidy, version: Any, track: Any, profile: Profile,
-                  base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
+def _failed_count(result: Result) -> int:
+    """len(result.failed()), counted without writing out the failed leaves."""
+    return sum(_failed_leaf_count(condition) for condition in result.conditions)
+
+
+def _failed_leaf_count(condition: ConditionResult) -> int:
+    """len(condition.failed_leaves())."""
+    if condition.outcome is not _FAILED:
+        return 0
+    if not condition.children:
+        return 1
+    return sum(_failed_leaf_count(child) for child in condition.children) or 1
+
+
+# A track's conditions, compiled once (the catalogue lives for the process): (the enterprise's, the loan's, which
+# are the scheme's own loan conditions then the track's). Keyed by id() with the track kept in the entry.
+_TRACK_RUNS: dict[int, tuple[Any, tuple[Evaluator, ...], tuple[Evaluator, ...]]] = {}
+
+
+def _track_runs(scheme: LoanInterestSubsidy, track: Any) -> tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]]:
+    found = _TRACK_RUNS.get(id(track))
+    if found is None or found[0] is not track:
+        if len(_TRACK_RUNS) >= _TEXTS_LIMIT:  # many catalogues built in one process (tests): start again
+            _TRACK_RUNS.clear()
+        found = _TRACK_RUNS[id(track)] = (track, tuple(compiled(c) for c in track.enterprise_conditions),
+                                          tuple(compiled(c) for c in scheme.loan_conditions + track.loan_conditions))
+    return found[1], found[2]
+
+
+def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, track: Any, index: int,
+                  profile: Profile, base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
                   order: int, loan_fact_sets: list[dict[str, Any]]) -> dict[str, Any]:
-    enterprise_conditions = common + [evaluate_condition(c, base_facts) for c in track.enterprise_conditions]
+    enterprise_runs, loan_runs = _track_runs(scheme, track)
+    enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
+    version_fields = plan.version_fields(version)
     pending: list[tuple[Result, Any]] = []
     results = []
     for loan, facts in zip(profile.loans, loan_fact_sets):
         conditions = enterprise_conditions + _issue_window(version, loan.issue_date) + [
-            evaluate_condition(c, facts) for c in scheme.loan_conditions + track.loan_conditions]
+            run(facts) for run in loan_runs]
         result = Result(scheme.id, "loan", loan.id, loan.lender, _status(True, conditions), None,
-                        conditions, notes=_notes(scheme), order=order, **_version_fields(version))
+                        conditions, notes=plan.fresh_notes(), order=order, **version_fields)
         results.append(result)
         if result.status in (Status.eligible, Status.needs_confirmation) and version is not None:
             segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
-                                        version.share.rate, version.subsidy_months.value, version.rounding)
+                                        _rate(version.share), version.subsidy_months.value, version.rounding)
             pending.append((result, (loan, segments)))
     # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
     pending.sort(key=lambda item: (item[0].status is not Status.eligible, item[1][0].issue_date, item[1][0].id))
-    cap = version.annual_cap_per_enterprise.fen if version else 0
+    cap = _fen(version.annual_cap_per_enterprise) if version else 0
     allocated = allocate_annual_cap([(loan.id, segments) for _, (loan, segments) in pending], cap, paid)
     for result, (loan, segments) in pending:
         granted = allocated[loan.id]
         result.amount_fen = sum(granted.values())
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, _rate(version.share), segments, granted)
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}
@@ -547,7 +651,7 @@ def _track_option(scheme: LoanInterestSubsidy, version: Any, track: Any, profile
                     used[year] += amount
         result.headroom_fen = min((cap - used[year] for year in used), default=cap)
         result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
-        result.rate = format(version.share.rate, "f")
+        result.rate = format(_rate(version.share), "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
         result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
@@ -555,7 +659,7 @@ def _track_option(scheme: LoanInterestSubsidy, version: Any, track: Any, profile
     eligible = sum(r.amount_fen or 0 for r in results if r.status is Status.eligible)
     potential = sum(r.amount_fen or 0 for r in results if r.status in (Status.eligible, Status.needs_confirmation))
     return {"track": track, "results": results, "eligible": eligible, "potential": potential,
-            "index": scheme.tracks.index(track)}
+            "index": index}
 
 
 
@@ -563,9 +667,24 @@ def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
     if version is None:
         return []
     inside = version.issued_from <= issued <= version.issued_until
-    return [ConditionResult(f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
-                            f"Loan newly issued between {version.issued_from} and {version.issued_until}",
-                            Outcome.met if inside else Outcome.failed, issued.isoformat(), version.issue_window_cite)]
+    label_zh, label_en = _issue_window_labels(version)
+    return [ConditionResult(label_zh, label_en, Outcome.met if inside else Outcome.failed, issued.isoformat(),
+                            version.issue_window_cite)]
+
+
+_WINDOW_LABELS: dict[int, tuple[Any, tuple[str, str]]] = {}
+
+
+def _issue_window_labels(version: Any) -> tuple[str, str]:
+    """The issue-window condition's labels: a version's dates only, so written once per version."""
+    found = _WINDOW_LABELS.get(id(version))
+    if found is None or found[0] is not version:
+        if len(_WINDOW_LABELS) >= _TEXTS_LIMIT:
+            _WINDOW_LABELS.clear()
+        found = _WINDOW_LABELS[id(version)] = (version, (
+            f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
+            f"Loan newly issued between {version.issued_from} and {version.issued_until}"))
+    return found[1]
 
 
 # --- stacking -----------------------------------------------------------------------------------------------

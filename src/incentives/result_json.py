@@ -157,15 +157,37 @@ def _write_conditions(conditions: list[ConditionResult], out: list[bytes]) -> No
         if text is None or condition.children:
             _write_condition(condition, _TOP, out)
             continue
-        # the common case, a compiled leaf at the top level, written inline
-        fixed = text.rendered.get(_TOP_INDENT)
-        if fixed is None:
-            fixed = text.rendered[_TOP_INDENT] = _fixed_pieces(text, _TOP)
+        # the common case, a compiled leaf at the top level, written inline: per outcome, what comes before
+        # the actual value and what comes after it are one piece each (and the whole leaf is one piece when
+        # there is no actual value)
+        leaf = text.rendered.get(_TOP_LEAF)
+        if leaf is None:
+            leaf = text.rendered[_TOP_LEAF] = _top_leaf_pieces(text)
         actual = condition.actual
-        outcome = condition.outcome
-        out += (fixed[0], _TOP_OUTCOME_ACTUAL[outcome], _NULL if actual is None else _dumps(actual),
-                fixed[1][outcome], _TOP.close)
+        before, after, whole = leaf[condition.outcome]
+        if actual is None:
+            append(whole)
+        else:
+            out += (before, _dumps(actual), after)
     append(_ITEM_END)
+
+
+_TOP_LEAF = ("top-level leaf", _TOP_INDENT)  # the key of `_top_leaf_pieces` in a NodeText's rendered pieces
+
+
+def _top_leaf_pieces(text: NodeText) -> dict[Outcome, tuple[bytes, bytes, bytes]]:
+    """Per outcome: (up to the actual value, after it to the closing brace, the whole leaf with a null actual),
+    the same bytes `_write_condition` writes for a top-level leaf without children."""
+    fixed = text.rendered.get(_TOP_INDENT)
+    if fixed is None:
+        fixed = text.rendered[_TOP_INDENT] = _fixed_pieces(text, _TOP)
+    head, tails = fixed
+    pieces = {}
+    for outcome in Outcome:
+        before = head + _TOP_OUTCOME_ACTUAL[outcome]
+        after = tails[outcome] + _TOP.close
+        pieces[outcome] = (before, after, before + _NULL + after)
+    return pieces
 
 
 _STATUS_BYTES = {status: _dumps(status.value) for status in Status}

@@ -44,16 +44,53 @@ class SizeClassification:
 
 def category_for(table: SmeSizeFile, industry_code: str | None, section: str | None) -> SizeCategory:
     """The most specific category whose codes match the industry code (class > group > division > section)."""
-    by_id = {c.id: c for c in table.categories}
+    index = _index_of(table)
     if industry_code is None:
-        return by_id[table.default_category]
-    best: tuple[int, SizeCategory] | None = None
-    for category in table.categories:
-        for code in category.codes:
-            matches = code == section if code.isalpha() else industry_code.startswith(code)
-            if matches and (best is None or len(code) > best[0]):
-                best = (len(code), category)
-    return best[1] if best else by_id[table.default_category]
+        return index.default
+    # every code that can match: the code's prefixes (numeric codes) and its section (letter codes); the
+    # longest wins, and of two as long, the one listed first
+    best: tuple[int, int, SizeCategory] | None = None
+    for length in range(len(industry_code) + 1):
+        found = index.by_prefix.get(industry_code[:length])
+        if found is not None and (best is None or (length, -found[0]) > (best[0], -best[1])):
+            best = (length, found[0], found[1])
+    if section is not None:
+        found = index.by_section.get(section)
+        if found is not None and (best is None or (len(section), -found[0]) > (best[0], -best[1])):
+            best = (len(section), found[0], found[1])
+    return best[2] if best else index.default
+
+
+class _CategoryIndex:
+    """A size table's codes by what they match, each with its position in the table (scheme data only)."""
+
+    __slots__ = ("table", "default", "by_prefix", "by_section")
+
+    def __init__(self, table: SmeSizeFile):
+        self.table = table
+        self.default = {c.id: c for c in table.categories}[table.default_category]
+        self.by_prefix: dict[str, tuple[int, SizeCategory]] = {}
+        self.by_section: dict[str, tuple[int, SizeCategory]] = {}
+        position = 0
+        for category in table.categories:
+            for code in category.codes:
+                # a letter code names a section; any other code is a prefix of the industry code
+                target = self.by_section if code.isalpha() else self.by_prefix
+                target.setdefault(code, (position, category))
+                position += 1
+
+
+# id(table) -> its index; the table is kept in the entry so its id is never reused while it is cached
+_INDEXES: dict[int, _CategoryIndex] = {}
+
+
+def _index_of(table: SmeSizeFile) -> _CategoryIndex:
+    found = _INDEXES.get(id(table))
+    if found is None or found.table is not table:
+        if len(_INDEXES) >= 1_000:  # many catalogues built in one process (tests): start again
+            _INDEXES.clear()
+        found = _INDEXES[id(table)] = _CategoryIndex(table)
+    return found
 
 
 def _figures(enterprise: Enterprise) -> dict[str, int | None]:
@@ -83,7 +120,7 @@ def _compare(figures: dict[str, int | None], bounds: SizeBounds, below: bool) ->
     return outcomes
 
 
-def _describe(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
+def _describe_bounds(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
     names = {"employees": ("从业人员", "staff", "人", "persons"), "revenue_wan": ("营业收入", "revenue", "万元", "×10k yuan"),
              "assets_wan": ("资产总额", "assets", "万元", "×10k yuan")}
     zh, en = [], []
@@ -93,6 +130,21 @@ def _describe(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tu
             zh.append(f"{name_zh}{op}{bound}{unit_zh}")
             en.append(f"{name_en} {op} {bound} {unit_en}")
     return joiner_zh.join(zh), joiner_en.join(en)
+
+
+# (id(bounds), joiners, operator) -> (bounds, texts): the bounds are the size table's, so their description is
+# written once each; the bounds are kept in the entry so an id is never reused while it is cached
+_DESCRIBED: dict[tuple[int, str, str, str], tuple[SizeBounds, tuple[str, str]]] = {}
+
+
+def _describe(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
+    key = (id(bounds), joiner_zh, joiner_en, op)
+    found = _DESCRIBED.get(key)
+    if found is None or found[0] is not bounds:
+        if len(_DESCRIBED) >= 10_000:
+            _DESCRIBED.clear()
+        found = _DESCRIBED[key] = (bounds, _describe_bounds(bounds, joiner_zh, joiner_en, op))
+    return found[1]
 
 
 def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) -> SizeClassification:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple, Sequence
 
 from markupsafe import Markup, escape
 
@@ -27,17 +28,17 @@ class Frame:
     right: int
     top: int
     bottom: int
-    x_max: Fraction
-    y_max: Fraction
+    x_max: Fraction | _Ratio
+    y_max: Fraction | _Ratio
 
-    def x(self, value: Fraction | int) -> int:
+    def x(self, value: Fraction | _Ratio | int) -> int:
         return self.left + _scaled(value, self.x_max, self.right - self.left)
 
-    def y(self, value: Fraction | int) -> int:
+    def y(self, value: Fraction | _Ratio | int) -> int:
         return self.bottom - _scaled(value, self.y_max, self.bottom - self.top)
 
 
-def _scaled(value: Fraction | int, maximum: Fraction, span: int) -> int:
+def _scaled(value: Fraction | _Ratio | int, maximum: Fraction | _Ratio, span: int) -> int:
     """int(Fraction(value) / maximum * span), in integers: the same exact ratio, truncated towards zero, without
     building Fractions for every coordinate (ints have a numerator and a denominator too)."""
     top = value.numerator * maximum.denominator * span
@@ -53,25 +54,69 @@ def has_award_chart(result: dict[str, Any]) -> bool:
             and result.get("rate") is not None and result.get("amount_fen") is not None)
 
 
+class _Ratio(NamedTuple):
+    """An exact non-negative ratio of two ints (denominator > 0), not reduced: the chart only ever scales and
+    compares these, and `_scaled` gives the same pixel for 6/8 as for 3/4. Fractions reduce by gcd at every
+    operation, which made the award chart's few ratios most of its cost."""
+
+    numerator: int
+    denominator: int
+
+
+def _times(value: _Ratio, top: int, bottom: int) -> _Ratio:
+    return _Ratio(value.numerator * top, value.denominator * bottom)
+
+
+def _is_zero(value: _Ratio) -> bool:
+    return value.numerator == 0
+
+
+def _larger(first: _Ratio, second: _Ratio) -> _Ratio:
+    """max(first, second), the first one on a tie (as max() keeps it)."""
+    if second.numerator * first.denominator > first.numerator * second.denominator:
+        return second
+    return first
+
+
+try:  # markupsafe's own C escaping of a plain str, without wrapping each piece in Markup first
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - the pure-Python markupsafe
+    def _escape_str(text: str) -> str:
+        return str(escape(text))
+
+
+def _esc(value: Any) -> str:
+    """The text of `escape(value)`: labels and amounts are nearly always plain str, escaped in C."""
+    if type(value) is str:
+        return _escape_str(value)
+    return str(escape(value))
+
+
 def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
     """Award against base: the line rises at the rate, kinks flat at the cap; the user's point and headroom."""
     base = int(result["base_fen"])
     amount = int(result["amount_fen"])
-    rate = Fraction(str(result["rate"]))
+    # the exact value of the decimal text, as Fraction(str(rate)) reads it (Decimal parses in C)
+    rate = _Ratio(*Decimal(str(result["rate"])).as_integer_ratio())
     cap = result.get("cap_fen")
-    kink = Fraction(cap) / rate if cap is not None and rate > 0 else None
-    x_max = max(Fraction(base), kink or Fraction(0)) * Fraction(5, 4) or Fraction(1)
-    y_top = Fraction(cap) if cap is not None else rate * x_max
-    frame = Frame(360, 190, 14, 346, 22, 160, x_max, (y_top * Fraction(6, 5)) or Fraction(1))
+    kink = _Ratio(cap * rate.denominator, rate.numerator) if cap is not None and rate.numerator > 0 else None
+    x_max = _times(_larger(_Ratio(base, 1), kink if kink is not None and not _is_zero(kink) else _Ratio(0, 1)), 5, 4)
+    if _is_zero(x_max):
+        x_max = _Ratio(1, 1)
+    y_top = _Ratio(cap, 1) if cap is not None else _Ratio(rate.numerator * x_max.numerator,
+                                                           rate.denominator * x_max.denominator)
+    y_max = _times(y_top, 6, 5)
+    frame = Frame(360, 190, 14, 346, 22, 160, x_max, y_max if not _is_zero(y_max) else _Ratio(1, 1))
     if kink is not None:
         line = [(0, 0), (kink, cap), (x_max, cap)]
     else:
-        line = [(0, 0), (x_max, rate * x_max)]
+        line = [(0, 0), (x_max, _Ratio(rate.numerator * x_max.numerator, rate.denominator * x_max.denominator))]
     points = " ".join(f"{frame.x(px)},{frame.y(py)}" for px, py in line)
+    title = _esc(labels["title"])
     parts = [
         f'<svg class="chart award-chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
-        f'aria-label="{escape(labels["title"])}" xmlns="http://www.w3.org/2000/svg">',
-        f'<title>{escape(labels["title"])}</title>',
+        f'aria-label="{title}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title>{title}</title>',
         _axes(frame),
         f'<polyline class="chart-line" points="{points}"/>',
     ]
@@ -81,7 +126,7 @@ def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
     if cap is not None:
         parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{cap_y}" x2="{frame.right}" y2="{cap_y}"/>')
         parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{cap_y - 5}">'
-                     f'{escape(labels["cap"])} {escape(format_wan(cap))}</text>')
+                     f'{_esc(labels["cap"])} {_esc(format_wan(cap))}</text>')
     if kink is not None:
         parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{cap_y}" r="3"/>')
     headroom = result.get("headroom_fen")
@@ -91,15 +136,15 @@ def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
         middle = (amount_y + cap_y) // 2
         anchor, dx = ("end", -6) if base_x > frame.width // 2 else ("start", 6)
         parts.append(f'<text class="chart-label chart-headroom-label" x="{base_x + dx}" y="{middle}" '
-                     f'text-anchor="{anchor}">{escape(labels["headroom"])} {escape(format_wan(headroom))}</text>')
+                     f'text-anchor="{anchor}">{_esc(labels["headroom"])} {_esc(format_wan(headroom))}</text>')
     you_x, you_y = base_x, amount_y
     anchor = "end" if you_x > frame.width * 2 // 3 else "start"
     dx = -8 if anchor == "end" else 8
     parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')
     parts.append(f'<text class="chart-label chart-point-label" x="{you_x + dx}" y="{min(you_y + 16, frame.bottom - 4)}" '
-                 f'text-anchor="{anchor}">{escape(labels["you"])} {escape(format_wan(amount))}</text>')
+                 f'text-anchor="{anchor}">{_esc(labels["you"])} {_esc(format_wan(amount))}</text>')
     parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 8}" text-anchor="end">'
-                 f'{escape(labels["x"])} → {escape(format_wan(base))}</text>')
+                 f'{_esc(labels["x"])} → {_esc(format_wan(base))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -45,12 +45,24 @@ def _percent(rate: str | Decimal | None) -> str:
 def _pick(context: Any, item: Mapping[str, Any] | Any, key: str) -> Any:
     """item[key_zh] in Chinese, item[key_en] in English (falling back to the other one)."""
     zh = i18n.is_zh(context.get("lang", i18n.DEFAULT_LANG))
-    first, second = (f"{key}_zh", f"{key}_en") if zh else (f"{key}_en", f"{key}_zh")
+    first, second = _PICK_KEYS.get((key, zh)) or _pick_keys(key, zh)
     # the exact-type test first: isinstance against typing.Mapping is slow, and nearly every item is a dict
-    mapping = type(item) is dict or isinstance(item, Mapping)
-    getter = (lambda name: item.get(name)) if mapping else (lambda name: getattr(item, name, None))
-    value = getter(first)
-    return value if value not in (None, "") else getter(second)
+    if type(item) is dict or isinstance(item, Mapping):
+        value = item.get(first)
+        return value if value not in (None, "") else item.get(second)
+    value = getattr(item, first, None)
+    return value if value not in (None, "") else getattr(item, second, None)
+
+
+# (key, is Chinese) -> the two names `pick` reads, in order; the keys are the templates' own few words
+_PICK_KEYS: dict[tuple[str, bool], tuple[str, str]] = {}
+
+
+def _pick_keys(key: str, zh: bool) -> tuple[str, str]:
+    names = (f"{key}_zh", f"{key}_en") if zh else (f"{key}_en", f"{key}_zh")
+    if len(_PICK_KEYS) < 1_000:
+        _PICK_KEYS[(key, zh)] = names
+    return names
 
 
 @jinja2.pass_context

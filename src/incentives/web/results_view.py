@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..conditions import ConditionResult, Outcome
+from ..results import Status
 
 if TYPE_CHECKING:
     from ..evaluate import Evaluation
 
 PAYING = ("eligible", "needs_confirmation")
+_STATUS_VALUES = {status: status.value for status in Status}
 
 
 @dataclass
@@ -105,7 +107,7 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
     catalogue = evaluation.catalogue
     by_scheme: dict[str, IneligibleScheme] = {}
     for result in evaluation.results:
-        status = result.status.value
+        status = _STATUS_VALUES[result.status]  # Enum.value is a slow descriptor, read here for every result
         if status != "ineligible":
             document = result_dict(evaluation, result)
             panel.titles[result.scheme_id] = {"title_zh": document["title_zh"], "title_en": document["title_en"]}
@@ -123,7 +125,7 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
         panel.titles[result.scheme_id] = {"title_zh": scheme.title_zh, "title_en": scheme.title_en}
         entry = by_scheme.get(result.scheme_id)
         if entry is None:
-            failed = [condition.as_dict() for condition in _failed_conditions(result.conditions)[:2]]
+            failed = [condition.as_dict() for condition in _failed_conditions(result.conditions, limit=2)]
             entry = by_scheme[result.scheme_id] = IneligibleScheme(
                 result.scheme_id, scheme.title_zh, scheme.title_en, [], failed)
             panel.ineligible.append(entry)
@@ -134,20 +136,25 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
     return panel
 
 
-def _failed_conditions(conditions: list[ConditionResult]) -> list[ConditionResult]:
-    """`_failed` on the engine's conditions instead of their dicts."""
+def _failed_conditions(conditions: list[ConditionResult], limit: int | None = None) -> list[ConditionResult]:
+    """`_failed` on the engine's conditions instead of their dicts; with a limit, only the first `limit` of them
+    (the walk stops there: the panel shows two)."""
     found: list[ConditionResult] = []
     failed = Outcome.failed
+    enough = limit if limit is not None else -1
 
     def walk(condition: ConditionResult) -> None:
-        if condition.outcome is not failed:
-            return
         failed_children = [c for c in condition.children if c.outcome is failed]
         if not failed_children:
             found.append(condition)
         for child in failed_children:
+            if len(found) == enough:
+                return
             walk(child)
 
     for condition in conditions:
-        walk(condition)
+        if len(found) == enough:
+            break
+        if condition.outcome is failed:
+            walk(condition)
     return found
