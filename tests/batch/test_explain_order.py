@@ -62,3 +62,20 @@ def test_narrowed_dictionaries_read_back_as_plain_text(tmp_path):
     back = pl.read_parquet(path)
     assert back.schema == {"enterprise_id": pl.String, "reason": pl.String, "amount_fen": pl.Int64}
     assert back.equals(frame.with_columns(pl.col("enterprise_id", "reason").cast(pl.String)))
+
+
+def test_row_groups_converted_ahead_are_written_in_order(tmp_path):
+    """Each row group is converted to Arrow while the previous one is written: the file still holds every row
+    group once, in order, whether the last one is full, partial or the frame is empty."""
+    import pyarrow.parquet as pq
+
+    for height in (0, 1, 40_000, 40_001, 120_000):
+        frame = pl.DataFrame({
+            "reason": pl.Series([f"r{i % 7}" for i in range(height)], dtype=pl.Categorical),
+            "amount_fen": pl.Series(np.arange(height), dtype=pl.Int64),
+        })
+        path = tmp_path / f"part-{height}.parquet"
+        write_coded_parquet(frame, path, ["reason"], row_group_rows=40_000)
+        back = pl.read_parquet(path)
+        assert back.equals(frame.with_columns(pl.col("reason").cast(pl.String)))
+        assert pq.ParquetFile(path).metadata.num_row_groups == max(1, -(-height // 40_000))  # empty: one, empty

@@ -313,18 +313,30 @@ def write_coded_parquet(frame: pl.DataFrame, path: Path, coded: list[str], row_g
     row. Min/max statistics of long text cost as much as writing it; numbers keep theirs. A dictionary with an
     entry per enterprise is cut to the entries each row group uses (rows are in enterprise order, so those are
     a narrow range), so every row group stores only its own ids, once, and writes 4-byte codes per row.
+
+    Row groups go to Arrow one at a time, the next one converted on another core while the writer encodes the
+    current one (both release the GIL): the conversion no longer adds to the write, and only one row group's
+    Arrow copy is held at a time instead of the whole table's.
     """
     import pyarrow.parquet as pq
 
     numeric = [column for column, dtype in (schema or frame.schema).items() if dtype.is_numeric() or dtype == pl.Boolean]
-    table = frame.to_arrow()
+
+    def row_group(start: int) -> Any:
+        return _narrow_dictionaries(frame.slice(start, row_group_rows).to_arrow())
+
+    starts = range(0, frame.height, row_group_rows)
+    table = row_group(0)
     with pq.ParquetWriter(path, table.schema, compression="lz4", use_dictionary=coded, store_schema=False,
-                          write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
+                          write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer, \
+            ThreadPoolExecutor(max_workers=1) as converter:
         if table.num_rows == 0:
             writer.write_table(table)
-        for start in range(0, table.num_rows, row_group_rows):
-            piece = table.slice(start, row_group_rows)
-            writer.write_table(_narrow_dictionaries(piece), row_group_size=row_group_rows)
+        for start in starts:
+            following = converter.submit(row_group, start + row_group_rows) if start + row_group_rows < frame.height \
+                else None
+            writer.write_table(table, row_group_size=row_group_rows)
+            table = following.result() if following is not None else None
 
 
 _DICTIONARY_PAGE_BYTES = 8 << 20
