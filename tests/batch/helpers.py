@@ -33,3 +33,19 @@ def enterprise_row(eid: str, **overrides: Any) -> list[Any]:
            "区县": "松江区", "营业收入(元)": 1_000_000, "从业人员": 50, "高新技术企业": "是", "所有制": "民营"}
     row.update(overrides)
     return [row[h] for h in ENTERPRISE_HEADERS]
+
+
+def batch_job_in_browser(page: Any, base: str, upload: Path, tmp_path: Path) -> Path:
+    """Upload a workbook on /batch, wait for the htmx-polled job to finish, check the counts (one evaluated, one
+    rejected) and download the results; returns the saved workbook."""
+    page.goto(f"{base}/batch")
+    page.set_input_files("#f-file", str(upload))
+    page.fill("#f-as_of", "2026-06-01")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#download", timeout=60_000)
+    assert page.inner_text("#count-evaluated") == "1" and page.inner_text("#count-rejected") == "1"
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / "results.xlsx"
+    download.value.save_as(saved)
+    return saved

@@ -21,7 +21,7 @@ from incentives.web.app import create_app
 from incentives.web.config import WebSettings
 
 from .conftest import scalar_evaluator
-from .helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
+from .helpers import ENTERPRISE_HEADERS, batch_job_in_browser, enterprise_row, write_workbook
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -192,14 +192,5 @@ def browser_type_launch_args(browser_type_launch_args):
 def test_a_consultant_uploads_a_workbook_and_downloads_the_results(page, live_server, tmp_path):
     upload = tmp_path / "clients.xlsx"
     upload.write_bytes(_workbook_bytes(tmp_path))
-    page.goto(f"{live_server}/batch")
-    page.set_input_files("#f-file", str(upload))
-    page.fill("#f-as_of", "2026-06-01")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#download", timeout=60_000)
-    assert page.inner_text("#count-evaluated") == "1" and page.inner_text("#count-rejected") == "1"
-    with page.expect_download() as download:
-        page.click("#download")
-    saved = tmp_path / "results.xlsx"
-    download.value.save_as(saved)
+    saved = batch_job_in_browser(page, live_server, upload, tmp_path)
     assert openpyxl.load_workbook(saved).sheetnames[0] == "汇总"

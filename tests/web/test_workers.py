@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from incentives.web.serving import default_workers
-from tests.batch.helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
+from tests.batch.helpers import ENTERPRISE_HEADERS, batch_job_in_browser, enterprise_row, write_workbook
 
 CLI = Path(sys.executable).with_name("incentives")
 POLLS = 40
@@ -183,14 +183,5 @@ def test_in_chromium_the_htmx_progress_and_download_work_across_workers(page, tw
     base, _, _ = two_workers
     upload = write_workbook(tmp_path / "clients.xlsx", {
         "企业": [ENTERPRISE_HEADERS, enterprise_row("E1"), enterprise_row("E2", **{"省份": "火星"})]})
-    page.goto(f"{base}/batch")
-    page.set_input_files("#f-file", str(upload))
-    page.fill("#f-as_of", "2026-06-01")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#download", timeout=60_000)
-    assert page.inner_text("#count-evaluated") == "1" and page.inner_text("#count-rejected") == "1"
-    with page.expect_download() as download:
-        page.click("#download")
-    saved = tmp_path / "results.xlsx"
-    download.value.save_as(saved)
+    saved = batch_job_in_browser(page, base, upload, tmp_path)
     assert openpyxl.load_workbook(saved).sheetnames[0] == "汇总"
