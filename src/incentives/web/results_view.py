@@ -41,15 +41,8 @@ def arrange(document: dict[str, Any]) -> Panel:
     by_scheme: dict[str, IneligibleScheme] = {}
     for result in document["results"]:
         panel.titles[result["scheme_id"]] = {"title_zh": result["title_zh"], "title_en": result["title_en"]}
-        status = result["status"]
-        if status in PAYING and result["amount_fen"] is not None:
-            panel.paying.append(result)
-        elif status in PAYING:
-            panel.informing.append(result)
-        elif status == "superseded":
-            panel.superseded.append(result)
-        elif status == "not_in_force":
-            panel.not_in_force.append(result)
+        if result["status"] != "ineligible":
+            _place(panel, result)
         else:
             entry = by_scheme.get(result["scheme_id"])
             if entry is None:
@@ -58,6 +51,23 @@ def arrange(document: dict[str, Any]) -> Panel:
                 panel.ineligible.append(entry)
             if result["unit_id"]:
                 entry.units.append(result["unit_name"] or result["unit_id"])
+    return _sorted(panel)
+
+
+def _place(panel: Panel, result: dict[str, Any]) -> None:
+    """File a result the panel shows as a card (anything but ineligible) under its heading."""
+    status = result["status"]
+    if status in PAYING and result["amount_fen"] is not None:
+        panel.paying.append(result)
+    elif status in PAYING:
+        panel.informing.append(result)
+    elif status == "superseded":
+        panel.superseded.append(result)
+    else:
+        panel.not_in_force.append(result)
+
+
+def _sorted(panel: Panel) -> Panel:
     panel.paying.sort(key=lambda r: (-r["amount_fen"], r["status"] != "eligible"))
     panel.superseded.sort(key=lambda r: -(r["amount_fen"] or 0))
     return panel
@@ -111,14 +121,7 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
         if status != "ineligible":
             document = result_dict(evaluation, result)
             panel.titles[result.scheme_id] = {"title_zh": document["title_zh"], "title_en": document["title_en"]}
-            if status in PAYING and document["amount_fen"] is not None:
-                panel.paying.append(document)
-            elif status in PAYING:
-                panel.informing.append(document)
-            elif status == "superseded":
-                panel.superseded.append(document)
-            else:
-                panel.not_in_force.append(document)
+            _place(panel, document)
             continue
         scheme = catalogue.scheme(result.scheme_id) if result.order >= len(catalogue.schemes) \
             or catalogue.schemes[result.order].id != result.scheme_id else catalogue.schemes[result.order]
@@ -131,9 +134,7 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
             panel.ineligible.append(entry)
         if result.unit_id:
             entry.units.append(result.unit_name or result.unit_id)
-    panel.paying.sort(key=lambda r: (-r["amount_fen"], r["status"] != "eligible"))
-    panel.superseded.sort(key=lambda r: -(r["amount_fen"] or 0))
-    return panel
+    return _sorted(panel)
 
 
 def _failed_conditions(conditions: list[ConditionResult], limit: int | None = None) -> list[ConditionResult]:
