@@ -70,15 +70,15 @@ _FAILED, _UNKNOWN = Outcome.failed, Outcome.unknown
 
 
 def _status(version: Any, conditions: list[ConditionResult]) -> Status:
+    outcomes = {condition.outcome for condition in conditions}
+    return _status_from(version, _FAILED in outcomes, _UNKNOWN in outcomes)
+
+
+def _status_from(version: Any, failed: bool, unknown: bool) -> Status:
     if version is None:
         return Status.not_in_force
-    unknown = False
-    for condition in conditions:
-        outcome = condition.outcome
-        if outcome is _FAILED:
-            return Status.ineligible
-        if outcome is _UNKNOWN:
-            unknown = True
+    if failed:
+        return Status.ineligible
     return Status.needs_confirmation if unknown else Status.eligible
 
 
@@ -102,7 +102,9 @@ class _SchemePlan:
     # (position, evaluator) of the conditions that read a unit's own facts, evaluated for every unit
     unit_conditions: tuple[tuple[int, Evaluator], ...]
     notes: tuple[dict[str, str], ...]
-    version_dates: dict[int, tuple[Any, tuple[str | None, str | None]]]
+    version_dates: dict[int, tuple[str | None, str | None]]  # by id of each of the scheme's versions
+    # per track of a loan interest subsidy: its compiled enterprise and loan conditions (see _track_runs)
+    track_runs: tuple[tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]], ...]
 
     def fresh_notes(self) -> list[dict[str, str]]:
         # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
@@ -110,7 +112,7 @@ class _SchemePlan:
         return [dict(note) for note in self.notes]
 
     def version_fields(self, version: Any) -> dict[str, Any]:
-        """`_version_fields(version)`, formatted once per version (a version belongs to its scheme's data)."""
+        """A result's version_from / version_until; nothing when no version is in force."""
         if version is None:
             return {}
         version_from, version_until = self.version_texts(version)
@@ -118,13 +120,7 @@ class _SchemePlan:
 
     def version_texts(self, version: Any) -> tuple[str | None, str | None]:
         """(version_from, version_until) as the result carries them; (None, None) when nothing is in force."""
-        if version is None:
-            return None, None
-        entry = self.version_dates.get(id(version))
-        if entry is None or entry[0] is not version:
-            fields = _version_fields(version)
-            entry = self.version_dates[id(version)] = (version, (fields["version_from"], fields["version_until"]))
-        return entry[1]
+        return (None, None) if version is None else self.version_dates[id(version)]
 
 
 _PLANS: dict[int, _SchemePlan] = {}
@@ -140,39 +136,14 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
                            for c in scheme.conditions)
         unit_conditions = tuple((index, run) for index, (run, enterprise_only) in enumerate(conditions)
                                 if not enterprise_only)
-        plan = _SchemePlan(scheme, conditions, unit_conditions, tuple(notes), {})
+        version_dates = {id(v): (v.from_.isoformat(), v.until.isoformat() if v.until else None)
+                         for v in scheme.versions}
+        track_runs = tuple(_track_runs(scheme, track) for track in getattr(scheme, "tracks", ()))
+        plan = _SchemePlan(scheme, conditions, unit_conditions, tuple(notes), version_dates, track_runs)
         if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
             _PLANS.clear()
         _PLANS[id(scheme)] = plan
     return plan
-
-
-# Amounts and rates of the scheme data are written as yuan integers and decimal strings; each one is parsed once
-# (the catalogue lives for the process) instead of once per unit and request. Keyed by id() with the object
-# kept in the entry, so an id is never reused while it is cached.
-_PARSED_FEN: dict[int, tuple[Any, int]] = {}
-_PARSED_RATES: dict[int, tuple[Any, Decimal]] = {}
-_PARSED_LIMIT = 100_000
-
-
-def _fen(cited: Any) -> int:
-    """`cited.fen` of a CitedYuan of the scheme data, parsed once."""
-    found = _PARSED_FEN.get(id(cited))
-    if found is None or found[0] is not cited:
-        if len(_PARSED_FEN) >= _PARSED_LIMIT:  # many catalogues built in one process (tests): start again
-            _PARSED_FEN.clear()
-        found = _PARSED_FEN[id(cited)] = (cited, cited.fen)
-    return found[1]
-
-
-def _rate(cited: Any) -> Decimal:
-    """`cited.rate` of a CitedRate of the scheme data, parsed once (Decimals are immutable, so shared)."""
-    found = _PARSED_RATES.get(id(cited))
-    if found is None or found[0] is not cited:
-        if len(_PARSED_RATES) >= _PARSED_LIMIT:
-            _PARSED_RATES.clear()
-        found = _PARSED_RATES[id(cited)] = (cited, cited.rate)
-    return found[1]
 
 
 def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tuple[int | None, ConditionResult]:
@@ -209,32 +180,32 @@ def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profi
         if base is None:
             return None, [check], {}
         cap = version.cap
-        return percent_of_base(base, _rate(version.rate), _fen(cap) if cap else None, version.rounding,
+        return percent_of_base(base, version.rate.rate, cap.fen if cap else None, version.rounding,
                                base_label=(scheme.base_label_zh, scheme.base_label_en),
                                rate_cite=version.rate.cite, cap_cite=cap.cite if cap else None), [check], {}
     if isinstance(scheme, TieredPercentOfBase):
         return _tiered(scheme, version, facts)
     if isinstance(scheme, FixedAward):
-        return fixed_award(_fen(version.amount), version.amount.cite), [], {}
+        return fixed_award(version.amount.fen, version.amount.cite), [], {}
     if isinstance(scheme, AwardUpToCap):
         if scheme.base is None:
-            return award_up_to_cap(_fen(version.cap), cite=version.cap.cite), [], {"is_upper_bound": True}
+            return award_up_to_cap(version.cap.fen, cite=version.cap.cite), [], {"is_upper_bound": True}
         base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
         if base is None:
             return None, [check], {}
-        return (award_up_to_cap(_fen(version.cap), base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
+        return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
                                 cite=version.cap.cite), [check], {"is_upper_bound": True})
     if isinstance(scheme, AnnualPercentWithCap):
         base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
         if base is None:
             return None, [check], {}
         already = _awards(profile, scheme.id, as_of, unit_id, year=as_of.year)
-        return annual_percent_with_cap(base, _rate(version.rate), _fen(version.annual_cap), already, version.rounding,
+        return annual_percent_with_cap(base, version.rate.rate, version.annual_cap.fen, already, version.rounding,
                                        year=as_of.year, base_label=(scheme.base_label_zh, scheme.base_label_en),
                                        rate_cite=version.rate.cite, cap_cite=version.annual_cap.cite), [check], {}
     if isinstance(scheme, CumulativeCap):
         already = _awards(profile, scheme.id, as_of)
-        computation = cumulative_cap(_fen(version.cap), already, cite=version.cap.cite)
+        computation = cumulative_cap(version.cap.fen, already, cite=version.cap.cite)
         if computation.amount_fen == 0:
             return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
         return computation, [], {"already_awarded_fen": already}
@@ -259,16 +230,16 @@ def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
         lifted = tier.rate_if_independent_legal_entity
         if independent is True:
             rate = lifted
-            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(_rate(lifted))}",
-                                   f"independent legal entity: rate lifted to {format_rate(_rate(lifted))}", Outcome.met, "true"))
+            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(lifted.rate)}",
+                                   f"independent legal entity: rate lifted to {format_rate(lifted.rate)}", Outcome.met, "true"))
         elif independent is None:
             added.append(_implicit(
                 "是否为独立法人平台（影响补助比例）", "whether the platform is an independent legal entity (sets the rate)",
                 Outcome.unknown, None,
-                (f"请确认是否为独立法人；若是，比例为{format_rate(_rate(lifted))}（否则{format_rate(_rate(tier.rate))}）",
-                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(_rate(lifted))}, "
-                 f"otherwise {format_rate(_rate(tier.rate))}")))
-    computation = percent_of_base(base, _rate(rate), _fen(tier.cap) if tier.cap else None, version.rounding,
+                (f"请确认是否为独立法人；若是，比例为{format_rate(lifted.rate)}（否则{format_rate(tier.rate.rate)}）",
+                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(lifted.rate)}, "
+                 f"otherwise {format_rate(tier.rate.rate)}")))
+    computation = percent_of_base(base, rate.rate, tier.cap.fen if tier.cap else None, version.rounding,
                                   base_label=(scheme.base_label_zh, scheme.base_label_en), rate_cite=rate.cite,
                                   cap_cite=tier.cap.cite if tier.cap else None)
     return computation, added, {"tier": tier.id}
@@ -318,14 +289,7 @@ def _placeholder(scheme: Scheme, version: Any, order: int) -> Result:
     status = Status.not_in_force if version is None else Status.ineligible
     return Result(scheme.id, scheme.unit, None, None, status, None,
                   [_implicit(label_zh, label_en, Outcome.failed, actual)], notes=_notes(scheme), order=order,
-                  stacking_group=scheme.stacking_group, **_version_fields(version))
-
-
-def _version_fields(version: Any) -> dict[str, Any]:
-    if version is None:
-        return {}
-    return {"version_from": version.from_.isoformat(),
-            "version_until": version.until.isoformat() if version.until else None}
+                  stacking_group=scheme.stacking_group, **_scheme_plan(scheme).version_fields(version))
 
 
 # --- the evaluator ------------------------------------------------------------------------------------------
@@ -404,13 +368,7 @@ def _evaluate_unit(scheme: Scheme, plan: _SchemePlan, version: Any, facts: dict[
             failed = True
         elif outcome is _UNKNOWN:
             unknown = True
-    # what `_status(version, conditions)` answers, from the outcomes just seen
-    if version is None:
-        status = Status.not_in_force
-    elif failed:
-        status = Status.ineligible
-    else:
-        status = Status.needs_confirmation if unknown else Status.eligible
+    status = _status_from(version, failed, unknown)
     version_from, version_until = shared.version_texts
     # positional: this runs for every scheme and unit, and keyword arguments cost more to match
     result = Result(scheme.id, scheme.unit, unit_id, unit_name, status, None, conditions, [], None, False, None,
@@ -455,50 +413,20 @@ def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str,
         result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
         return
     rate = entry.values[version.tenor]
-    rate_step, effective_from = _rate_step(tool, entry, version.tenor)
-    result.steps.append(rate_step)
+    result.steps.append(Step(f"{tool.name_zh}（{version.tenor}）利率，自{entry.from_}起",
+                             f"{tool.name_en} ({version.tenor}) rate, effective {entry.from_}",
+                             value=format_rate(Decimal(rate)), cite=entry.cite))
     result.extra.update({"tool": tool.id, "tenor": version.tenor, "relending_rate": rate,
-                         "rate_effective_from": effective_from})
+                         "rate_effective_from": entry.from_.isoformat()})
     share = version.share_of_principal
     principal = facts.get("loan.principal_fen")
     if share is not None and principal is not None:
-        refinanced = apply_rate(principal, _rate(share), version.rounding)
-        share_zh, share_en = _share_labels(version)
+        refinanced = apply_rate(principal, share.rate, version.rounding)
         result.steps.insert(0, Step("贷款本金", "loan principal", amount_fen=principal))
-        result.steps.insert(1, Step(share_zh, share_en, amount_fen=refinanced, cite=share.cite))
+        result.steps.insert(1, Step(f"人民银行按本金的{format_rate(share.rate)}提供再贷款",
+                                    f"PBoC refinances {format_rate(share.rate)} of the principal",
+                                    amount_fen=refinanced, cite=share.cite))
         result.extra["relending_principal_fen"] = refinanced
-
-
-# The rate table and the scheme versions are scheme data: the step naming a rate entry, and a version's share
-# labels, are built once each (steps are immutable, so results can share them). Keyed by id() with the objects
-# kept in the entry, so an id is never reused while it is cached.
-_RATE_STEPS: dict[tuple[int, int, str], tuple[Any, Any, Step, str]] = {}
-_SHARE_LABELS: dict[int, tuple[Any, tuple[str, str]]] = {}
-_TEXTS_LIMIT = 10_000
-
-
-def _rate_step(tool: Any, entry: Any, tenor: str) -> tuple[Step, str]:
-    key = (id(tool), id(entry), tenor)
-    found = _RATE_STEPS.get(key)
-    if found is None or found[0] is not tool or found[1] is not entry:
-        step = Step(f"{tool.name_zh}（{tenor}）利率，自{entry.from_}起",
-                    f"{tool.name_en} ({tenor}) rate, effective {entry.from_}",
-                    value=format_rate(Decimal(entry.values[tenor])), cite=entry.cite)
-        if len(_RATE_STEPS) >= _TEXTS_LIMIT:  # many catalogues built in one process (tests): start again
-            _RATE_STEPS.clear()
-        found = _RATE_STEPS[key] = (tool, entry, step, entry.from_.isoformat())
-    return found[2], found[3]
-
-
-def _share_labels(version: Any) -> tuple[str, str]:
-    found = _SHARE_LABELS.get(id(version))
-    if found is None or found[0] is not version:
-        share = format_rate(_rate(version.share_of_principal))
-        if len(_SHARE_LABELS) >= _TEXTS_LIMIT:
-            _SHARE_LABELS.clear()
-        found = _SHARE_LABELS[id(version)] = (version, (f"人民银行按本金的{share}提供再贷款",
-                                                        f"PBoC refinances {share} of the principal"))
-    return found[1]
 
 
 def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, Any], as_of: date) -> None:
@@ -601,25 +529,17 @@ def _failed_leaf_count(condition: ConditionResult) -> int:
     return sum(_failed_leaf_count(child) for child in condition.children) or 1
 
 
-# A track's conditions, compiled once (the catalogue lives for the process): (the enterprise's, the loan's, which
-# are the scheme's own loan conditions then the track's). Keyed by id() with the track kept in the entry.
-_TRACK_RUNS: dict[int, tuple[Any, tuple[Evaluator, ...], tuple[Evaluator, ...]]] = {}
-
-
 def _track_runs(scheme: LoanInterestSubsidy, track: Any) -> tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]]:
-    found = _TRACK_RUNS.get(id(track))
-    if found is None or found[0] is not track:
-        if len(_TRACK_RUNS) >= _TEXTS_LIMIT:  # many catalogues built in one process (tests): start again
-            _TRACK_RUNS.clear()
-        found = _TRACK_RUNS[id(track)] = (track, tuple(compiled(c) for c in track.enterprise_conditions),
-                                          tuple(compiled(c) for c in scheme.loan_conditions + track.loan_conditions))
-    return found[1], found[2]
+    """A track's compiled conditions: (the enterprise's, the loan's: the scheme's own loan conditions, then the
+    track's). Built once per scheme, in its plan."""
+    return (tuple(compiled(c) for c in track.enterprise_conditions),
+            tuple(compiled(c) for c in scheme.loan_conditions + track.loan_conditions))
 
 
 def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, track: Any, index: int,
                   profile: Profile, base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
                   order: int, loan_fact_sets: list[dict[str, Any]]) -> dict[str, Any]:
-    enterprise_runs, loan_runs = _track_runs(scheme, track)
+    enterprise_runs, loan_runs = plan.track_runs[index]
     enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
     version_fields = plan.version_fields(version)
     pending: list[tuple[Result, Any]] = []
@@ -632,16 +552,16 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
         results.append(result)
         if result.status in (Status.eligible, Status.needs_confirmation) and version is not None:
             segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
-                                        _rate(version.share), version.subsidy_months.value, version.rounding)
+                                        version.share.rate, version.subsidy_months.value, version.rounding)
             pending.append((result, (loan, segments)))
     # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
     pending.sort(key=lambda item: (item[0].status is not Status.eligible, item[1][0].issue_date, item[1][0].id))
-    cap = _fen(version.annual_cap_per_enterprise) if version else 0
+    cap = version.annual_cap_per_enterprise.fen if version else 0
     allocated = allocate_annual_cap([(loan.id, segments) for _, (loan, segments) in pending], cap, paid)
     for result, (loan, segments) in pending:
         granted = allocated[loan.id]
         result.amount_fen = sum(granted.values())
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, _rate(version.share), segments, granted)
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}
@@ -651,7 +571,7 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
                     used[year] += amount
         result.headroom_fen = min((cap - used[year] for year in used), default=cap)
         result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
-        result.rate = format(_rate(version.share), "f")
+        result.rate = format(version.share.rate, "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
         result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
@@ -667,24 +587,9 @@ def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
     if version is None:
         return []
     inside = version.issued_from <= issued <= version.issued_until
-    label_zh, label_en = _issue_window_labels(version)
-    return [ConditionResult(label_zh, label_en, Outcome.met if inside else Outcome.failed, issued.isoformat(),
-                            version.issue_window_cite)]
-
-
-_WINDOW_LABELS: dict[int, tuple[Any, tuple[str, str]]] = {}
-
-
-def _issue_window_labels(version: Any) -> tuple[str, str]:
-    """The issue-window condition's labels: a version's dates only, so written once per version."""
-    found = _WINDOW_LABELS.get(id(version))
-    if found is None or found[0] is not version:
-        if len(_WINDOW_LABELS) >= _TEXTS_LIMIT:
-            _WINDOW_LABELS.clear()
-        found = _WINDOW_LABELS[id(version)] = (version, (
-            f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
-            f"Loan newly issued between {version.issued_from} and {version.issued_until}"))
-    return found[1]
+    return [ConditionResult(f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
+                            f"Loan newly issued between {version.issued_from} and {version.issued_until}",
+                            Outcome.met if inside else Outcome.failed, issued.isoformat(), version.issue_window_cite)]
 
 
 # --- stacking -----------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ The JSON Schema of these models (`incentives schemes schema`) lets an analyst wr
 # quoted instead.
 
 from datetime import date
+from functools import cached_property
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
@@ -30,7 +31,8 @@ class CitedRate(Strict):
     value: StrictStr = Field(pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
     cite: Cite
 
-    @property
+    # parsed once per object: the catalogue lives for the process and its rates are read for every unit
+    @cached_property
     def rate(self) -> Decimal:
         return parse_decimal(self.value)
 
@@ -39,7 +41,7 @@ class CitedYuan(Strict):
     yuan: StrictInt = Field(ge=0)
     cite: Cite
 
-    @property
+    @cached_property
     def fen(self) -> int:
         return yuan_to_fen(self.yuan)
 

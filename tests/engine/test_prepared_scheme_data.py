@@ -8,6 +8,7 @@ from datetime import date
 from hypothesis import given, settings, strategies as st
 
 from incentives import evaluate as engine
+from incentives.money import parse_decimal, yuan_to_fen
 from incentives.schemes import catalogue
 from incentives.scheme_files import LoanInterestSubsidy
 from incentives.sme_size import _describe, _describe_bounds, category_for
@@ -63,20 +64,20 @@ def test_the_described_bounds_are_written_once_and_equal_a_fresh_description():
             assert first[0] and first[1]
 
 
-def test_parsed_amounts_and_rates_equal_the_data_properties():
+def test_amounts_and_rates_parsed_once_equal_a_fresh_parse():
     seen = 0
     for scheme in catalogue().schemes:
         for version in scheme.versions:
             for name in ("amount", "cap", "annual_cap", "annual_cap_per_enterprise"):
                 cited = getattr(version, name, None)
                 if cited is not None and hasattr(cited, "yuan"):
-                    assert engine._fen(cited) == cited.fen
+                    assert cited.fen == yuan_to_fen(cited.yuan) and cited.fen is cited.fen
                     seen += 1
             for name in ("rate", "share", "share_of_principal"):
                 cited = getattr(version, name, None)
                 if cited is not None and hasattr(cited, "value"):
-                    rate = engine._rate(cited)
-                    assert rate == cited.rate and str(rate) == str(cited.rate)
+                    rate = parse_decimal(cited.value)
+                    assert rate == cited.rate and str(rate) == str(cited.rate) and cited.rate is cited.rate
                     seen += 1
     assert seen > 5
 
