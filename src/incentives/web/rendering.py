@@ -17,7 +17,7 @@ from starlette.responses import Response
 from ..money import format_cny, format_rate, format_wan
 from ..resources import web_assets_dir
 from ..schemes import catalogue
-from . import i18n, labels
+from . import cards, i18n, labels
 from .labels import N_
 
 STATIC_VERSION = "1"  # bump to bust browser caches of app.css / app.js
@@ -118,9 +118,7 @@ def _cached_cite(context: Any, macro: Any, cite: Mapping[str, Any] | None, summa
 @jinja2.pass_context
 def _result_card(context: Any, result: Mapping[str, Any], titles: Mapping[str, Any]) -> Any:
     """One result card (cards.py writes what the `result_card` macro of _selfcheck.html describes)."""
-    from .cards import result_card
-
-    return result_card(result, titles, context.get("lang", i18n.DEFAULT_LANG))
+    return cards.result_card(result, titles, context.get("lang", i18n.DEFAULT_LANG))
 
 
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
