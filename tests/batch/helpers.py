@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import xlsxwriter
+
+from incentives.batch.unit_frames import list_bits
 
 ENTERPRISE_HEADERS = ["企业编号", "企业名称", "统一社会信用代码", "省份", "城市", "区县", "营业收入(元)", "从业人员",
                       "高新技术企业", "所有制"]
@@ -49,3 +52,9 @@ def batch_job_in_browser(page: Any, base: str, upload: Path, tmp_path: Path) -> 
     saved = tmp_path / "results.xlsx"
     download.value.save_as(saved)
     return saved
+
+
+def list_mask(column: str, fact: str) -> pl.Expr:
+    """A List(String) column as a bit mask, by aggregating inside each list: the plain formulation that the
+    engine's OR over list positions (unit_frames.or_positions) must equal."""
+    return list_bits(column, fact).fill_null([]).list.eval(pl.element().bitwise_or()).list.first().fill_null(0)

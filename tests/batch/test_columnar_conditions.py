@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from incentives.batch.compile_conditions import compile_condition, mask_column
-from incentives.batch.unit_frames import list_mask
 from incentives.conditions import Condition, Outcome, evaluate
+
+from .helpers import list_mask
 
 _CONDITION = TypeAdapter(Condition)
 _TRUTH = {True: Outcome.met, False: Outcome.failed, None: Outcome.unknown}

@@ -22,10 +22,10 @@ from incentives.batch.unit_frames import (
     _sorted_rows,
     _strictly_increasing,
     list_bits,
-    list_mask,
     or_positions,
 )
 
+from .helpers import list_mask
 from .strategies import populations
 
 _IDS = st.lists(st.text(alphabet="AEZ019中", min_size=0, max_size=4), min_size=1, max_size=30, unique=True)

@@ -144,11 +144,6 @@ def or_positions(column: str, width: int) -> pl.Expr:
     return mask
 
 
-def list_mask(column: str, fact: str) -> pl.Expr:
-    """A List(String) column as a bit mask (see list_bits), as one expression."""
-    return list_bits(column, fact).fill_null([]).list.eval(pl.element().bitwise_or()).list.first().fill_null(0)
-
-
 def _list_width(table: pl.DataFrame, column: str) -> int:
     return int(table[column].list.len().max() or 0) if table.height else 0
 
