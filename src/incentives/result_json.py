@@ -10,6 +10,7 @@ and are moved to their depth, so they keep exactly orjson's formatting. All piec
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import orjson
@@ -72,14 +73,9 @@ class _Layout:
         self.deeper: _Layout | None = None
 
 
-_LAYOUTS: dict[int, _Layout] = {}
-
-
+@cache  # one per nesting depth of the document
 def _layout(indent: int) -> _Layout:
-    found = _LAYOUTS.get(indent)
-    if found is None:
-        found = _LAYOUTS[indent] = _Layout(indent)
-    return found
+    return _Layout(indent)
 
 
 _NULL = b"null"

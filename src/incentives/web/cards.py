@@ -10,6 +10,7 @@ results is remembered.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Mapping
 
 from markupsafe import Markup, escape
@@ -72,14 +73,9 @@ class _Texts:
         }
 
 
-_TEXTS: dict[str, _Texts] = {}
-
-
+@cache  # one per interface language
 def texts(lang: str) -> _Texts:
-    found = _TEXTS.get(lang)
-    if found is None:
-        found = _TEXTS[lang] = _Texts(lang)
-    return found
+    return _Texts(lang)
 
 
 def _pick(item: Mapping[str, Any], key: str, is_zh: bool) -> Any:
