@@ -134,6 +134,31 @@ def test_the_supervising_process_does_not_import_the_app():
                           check=True).stdout.strip() == "False"
 
 
+def _sockets(pid: int) -> int:
+    return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:"))
+
+
+def test_a_burst_of_new_connections_is_shared_between_the_workers(two_workers):
+    # asyncio's loop takes every pending connection when woken, so without the one-per-wake-up loop a burst
+    # like a load generator's start lands on one worker and the other idles
+    base, _, server = two_workers
+    workers = sorted(_workers(server.pid))
+    before = {pid: _sockets(pid) for pid in workers}
+    port = int(base.rsplit(":", 1)[1])
+    connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /api/v1/rate?tool=psl&on=2026-06-01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for connection in connections:  # every connection answered, so every one has been accepted
+            assert connection.recv(64).startswith(b"HTTP/1.1 200")
+        held = {pid: _sockets(pid) - before[pid] for pid in workers}
+    finally:
+        for connection in connections:
+            connection.close()
+    assert sum(held.values()) == 16, held
+    assert min(held.values()) >= 4, held
+
+
 @pytest.mark.slow
 def test_a_batch_job_is_polled_and_downloaded_through_both_workers(two_workers, tmp_path):
     base, jobs, server = two_workers

@@ -27,16 +27,20 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
     """Run the app with uvicorn: `workers` processes (default: default_workers()) sharing one listening socket.
 
     Every piece of state a request can depend on lives in the store or on disk (batch jobs), so any worker can
-    answer any request. uvicorn[standard] brings httptools and uvloop, which uvicorn picks by itself; no access
-    log (a line per request would cost more than some requests do)."""
+    answer any request. The HTTP parser is httptools (from uvicorn[standard]); the event loop is asyncio's own,
+    the workers taking turns at accepting connections (fair_loop.py says why). No access log: a line per
+    request would cost more than some requests do."""
     import uvicorn
+
+    from .fair_loop import ONE_WORKER_LOOP, SEVERAL_WORKERS_LOOP
 
     workers = workers or default_workers()
     if workers > 1:
         # each worker builds the app itself (the factory); this process only supervises them
         uvicorn.run("incentives.web.app:create_served_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, loop=SEVERAL_WORKERS_LOOP)
         return
     from .app import create_served_app
 
-    uvicorn.run(create_served_app(), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_served_app(), host=host, port=port, log_level="info", access_log=False,
+                loop=ONE_WORKER_LOOP)
