@@ -10,7 +10,8 @@ Why take turns: the workers share one listening socket, and asyncio accepts up t
 connections each time it is woken, so a burst of new connections (a load generator's start, a page opening
 several at once) all goes to whichever worker woke first while the other idles, and every request on those
 connections waits behind the busy worker for as long as they stay open. A worker here takes one connection per
-wake-up and then leaves the socket to the others for a moment, so a burst is dealt out between the workers.
+wake-up and, when it got one, leaves the socket to the others for a moment, so a burst is dealt out between
+the workers. (A busy worker looks at the socket only between requests, so the idle one takes new connections.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import inspect
 # How long a worker leaves the listening socket to the others after a wake-up: long enough for a worker woken by
 # the same connection to get a core on a busy machine, short enough not to matter to a visitor (a new
 # connection waits in the kernel's queue meanwhile; keep-alive connections are not affected).
-TURN_SECONDS = 0.002
+TURN_SECONDS = 0.005
 
 _ACCEPTS = getattr(asyncio.SelectorEventLoop, "_accept_connection", None)
 
@@ -31,24 +32,35 @@ def takes_turns() -> bool:
     takes `backlog`, the connections to take per wake-up, re-run by the selector while the socket is readable);
     if not, TurnTakingLoop is plain asyncio."""
     loop = asyncio.SelectorEventLoop
-    return (_ACCEPTS is not None and hasattr(loop, "_add_reader") and hasattr(loop, "_remove_reader")
+    return (_ACCEPTS is not None and all(hasattr(loop, name) for name in (
+                "_add_reader", "_remove_reader", "_accept_connection2"))
             and list(inspect.signature(_ACCEPTS).parameters)[1:6] == [
                 "protocol_factory", "sock", "sslcontext", "server", "backlog"])
 
 
 class TurnTakingLoop(asyncio.SelectorEventLoop):
-    """asyncio's selector loop that, woken by a listening socket, takes at most one connection and then stops
-    watching that socket for TURN_SECONDS."""
+    """asyncio's selector loop that, woken by a listening socket, takes at most one connection and, when it got
+    one, stops watching that socket for TURN_SECONDS. A worker that found nothing (another took the
+    connection) keeps watching: it is next in line."""
 
     if takes_turns():
+        _accepted = False
+
         def _accept_connection(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100,
                                *args, **kwargs):
+            self._accepted = False
             super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *args, **kwargs)
             fd = sock.fileno()
-            if fd == -1 or not self._remove_reader(fd):  # closed meanwhile: nothing to resume
+            if not self._accepted or fd == -1 or not self._remove_reader(fd):
                 return
             self.call_later(TURN_SECONDS, self._resume_accepting, fd,
                             (protocol_factory, sock, sslcontext, server, backlog, *args), kwargs)
+
+        def _accept_connection2(self, *args, **kwargs):
+            # asyncio calls this (it returns the coroutine that sets the connection up) only for a connection
+            # it has just accepted
+            self._accepted = True
+            return super()._accept_connection2(*args, **kwargs)
 
         def _resume_accepting(self, fd, args, kwargs) -> None:
             sock, server = args[1], args[3]
