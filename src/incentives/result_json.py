@@ -274,21 +274,39 @@ def _head(catalogue: Any, result: Result) -> bytes:
     return entry[2]
 
 
+# fixed runs of the result's layout, each one piece: between unit_id and unit_name, the in-force dates, and the
+# lists after the conditions in their most common shape (no steps, nothing to confirm)
+_IN_FORCE_OPEN = _IN_FORCE + _IN_FORCE_FROM
+_IN_FORCE_CLOSE = _IN_FORCE_END + _CONDITIONS
+_NO_STEPS_NOTHING_TO_CONFIRM = _STEPS + _EMPTY_LIST + _TO_CONFIRM + _EMPTY_LIST + _NOTES
+_BINDING_TRUE, _BINDING_FALSE = _BINDING + _TRUE + _HEADROOM, _BINDING + _FALSE + _HEADROOM
+
+
 def _write_result(evaluation: Any, result: Result, out: list[bytes]) -> None:
     """One result of `report.result_dict` as it appears in the document's "results" list, keys in the same
-    order, written piece by piece (conditions, steps and citations with their fixed texts prepared once)."""
+    order, written piece by piece (conditions, steps and citations with their fixed texts prepared once).
+    None is written inline rather than through _value: this runs for every result."""
     status = result.status
-    out += (_head(evaluation.catalogue, result), _value(result.unit_id), _UNIT_NAME, _value(result.unit_name),
-            _STATUS, _STATUS_BYTES[status], _AMOUNT, _value(result.amount_fen), _CAP, _value(result.cap_fen),
-            _BINDING, _TRUE if result.binding_cap else _FALSE, _HEADROOM, _value(result.headroom_fen),
-            _RATE, _value(result.rate), _BASE, _value(result.base_fen), _SUPERSEDED, _value(result.superseded_by),
-            _GROUP, _value(result.stacking_group),
-            _IN_FORCE, _IN_FORCE_FROM, _value(result.version_from), _IN_FORCE_UNTIL, _value(result.version_until),
-            _IN_FORCE_END, _CONDITIONS)
+    unit_id, unit_name, amount, cap = result.unit_id, result.unit_name, result.amount_fen, result.cap_fen
+    headroom, rate, base, superseded = result.headroom_fen, result.rate, result.base_fen, result.superseded_by
+    group, version_from, version_until = result.stacking_group, result.version_from, result.version_until
+    out += (_head(evaluation.catalogue, result), _NULL if unit_id is None else _dumps(unit_id), _UNIT_NAME,
+            _NULL if unit_name is None else _dumps(unit_name), _STATUS, _STATUS_BYTES[status], _AMOUNT,
+            _NULL if amount is None else _dumps(amount), _CAP, _NULL if cap is None else _dumps(cap),
+            _BINDING_TRUE if result.binding_cap else _BINDING_FALSE, _NULL if headroom is None else _dumps(headroom),
+            _RATE, _NULL if rate is None else _dumps(rate), _BASE, _NULL if base is None else _dumps(base),
+            _SUPERSEDED, _NULL if superseded is None else _dumps(superseded),
+            _GROUP, _NULL if group is None else _dumps(group),
+            _IN_FORCE_OPEN, _NULL if version_from is None else _dumps(version_from), _IN_FORCE_UNTIL,
+            _NULL if version_until is None else _dumps(version_until), _IN_FORCE_CLOSE)
     _write_conditions(result.conditions, out)
-    out += (_STEPS, _steps_bytes(result.steps) if result.steps else _EMPTY_LIST,
-            _TO_CONFIRM, _nested(result.to_confirm()) if status is _NEEDS_CONFIRMATION else _EMPTY_LIST,
-            _NOTES, _nested(result.notes))
+    steps = result.steps
+    if not steps and status is not _NEEDS_CONFIRMATION:
+        out.append(_NO_STEPS_NOTHING_TO_CONFIRM)
+    else:
+        out += (_STEPS, _steps_bytes(steps) if steps else _EMPTY_LIST,
+                _TO_CONFIRM, _nested(result.to_confirm()) if status is _NEEDS_CONFIRMATION else _EMPTY_LIST, _NOTES)
+    out.append(_nested(result.notes))
     if result.violations is not None:
         out += (_VIOLATIONS, _nested(result.violations))
     if result.extra:

@@ -12,7 +12,6 @@ from typing import Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ...calculators.rate_table import RateLookupError
@@ -91,29 +90,19 @@ def evaluation_document(raw: bytes) -> bytes:
 @router.post("/evaluate", summary="Evaluate a profile on a date (the CLI's result document)",
              openapi_extra=schemas.evaluate_body(), responses=schemas.responses(schemas.EVALUATION, 400))
 async def api_evaluate(request: Request) -> Response:
-    # documents the operation in OpenAPI; requests are answered by `evaluate_route()`, registered first
+    # documents the operation in OpenAPI; the app answers requests with `answer_evaluate` (same answers)
     return Response(evaluation_document(await request.body()), media_type="application/json")
 
 
 _JSON_HEADERS = (b"content-type", b"application/json")
+EVALUATE_PATH = "/api/v1/evaluate"
 
 
-class _EvaluateEndpoint:
+async def answer_evaluate(scope: Scope, receive: Receive, send: Send) -> None:
     """POST /api/v1/evaluate as a bare ASGI app: the hot endpoint skips request parsing, dependency solving and
-    response classes it does not need. Same answers as `api_evaluate`: the document, or a 400 with problems
-    (the body limit, security headers and X-Rules-Version come from the edge middleware around every route).
-    A class, not a function, so Starlette's Route calls it as ASGI instead of wrapping it as a request handler."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _answer_evaluate(scope, receive, send)
-
-
-def evaluate_route() -> Route:
-    """The route to register ahead of the router's own (which stays for the OpenAPI document)."""
-    return Route("/api/v1/evaluate", _EvaluateEndpoint(), methods=["POST"], include_in_schema=False)
-
-
-async def _answer_evaluate(scope: Scope, receive: Receive, send: Send) -> None:
+    response classes it does not need. Same answers as `api_evaluate`: the document, or a 400 with problems.
+    The app calls it ahead of its middleware stack, behind the same edge middleware (body limit, security
+    headers, X-Rules-Version, the friendly error page): see app.IncentivesApp."""
     chunks = []
     while True:
         message = await receive()
