@@ -73,6 +73,9 @@ class Evaluated:
     wide: pl.DataFrame
     plans: list[Plan | InterestPlan]
     extra: dict[int, pl.DataFrame] = field(default_factory=dict)  # interest subsidy: cap, binding, headroom, track
+    # the facts columns the rules and their explanations read, one chunk each (row-aligned to facts): the
+    # explanations run their queries on these as the rules did
+    read: pl.DataFrame | None = None
 
 
 @dataclass
@@ -332,7 +335,7 @@ def evaluate_frames(frames: UnitFrames, as_of: date, cat: Catalogue | None = Non
             wide = wide.with_columns(result["status"].alias(status_column(plan.order)),
                                      result["amount"].alias(amount_column(plan.order)))
             extra[plan.order] = result
-        evaluated[unit] = Evaluated(facts, wide, [*plans, *interest], extra)
+        evaluated[unit] = Evaluated(facts, wide, [*plans, *interest], extra, read)
     summary = _summary(frames, evaluated, cat)
     return BatchResult(as_of, cat.rules_version, cat, frames, evaluated, summary)
 

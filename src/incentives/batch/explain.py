@@ -1,18 +1,23 @@
 """The long, explained table of a batch result: one row per enterprise × scheme × unit, with reasons as text.
 
-Reasons are computed as a bit mask per row (one bit per leaf that failed, or is unknown); the few distinct masks
-are turned into text once, in Python, and mapped back, so text costs one lookup per row, not one string build.
-The repetitive text columns stay dictionary-encoded until a writer needs plain strings: the enterprise and unit
-ids are Enum columns gathered by row number from one copy of the ids, the texts Categorical, so building and
-writing tens of millions of rows moves 4-byte codes, not the text itself. The rows are put in enterprise order
-by counting (each row's place follows from how many rows each enterprise has), not by sorting the long table.
+Reasons are computed as a bit mask per row (one bit per leaf that failed, or is unknown), in the narrowest
+integer that holds them; the few distinct masks are turned into text once, in Python. What a row says besides
+its numbers (its scheme, unit kind, reasons and what to confirm) is one number per row: its place in its
+scheme's small table of descriptions (one per pair of distinct failed and unknown masks), so the scheme's rows
+carry, join and reorder one 4-byte column for those six, and the finished table takes them from the joined
+tables by that number. The text columns stay dictionary-encoded until a writer needs plain strings: the
+enterprise and unit ids are Enum columns gathered by row number from one copy of the ids, the texts
+Categorical, so building and writing tens of millions of rows moves codes, not the text itself. The rows are
+put in enterprise order by counting (each row's place follows from how many rows each enterprise has), not by
+sorting the long table.
 """
 
 from __future__ import annotations
 
+import operator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,12 +26,15 @@ import polars as pl
 from .compile_conditions import Reason
 from .interest_columns import InterestPlan, closest_track
 from .scheme_plans import INELIGIBLE, NOT_IN_FORCE, STATUS_NAMES, Plan
-from .unit_frames import ROW
+from .unit_frames import ROW, take
 
 if TYPE_CHECKING:
     from .columnar import BatchResult, Evaluated
 
 _MAX_BITS = 62
+_TABLE_SIZE = 1 << 16  # reason keys below this index a table of texts; wider ones are looked up
+# polars ≥ 2 turns integer codes into an Enum's own codes (Expr.cat.to); older ones look each code up
+_CODES_TO_ENUM = hasattr(pl.col("_").cat, "to")
 _CODED = pl.Categorical()
 # the columns whose text repeats across rows (a scheme's id, its reasons): dictionary-encoded in encoded_details
 CODED_COLUMNS = ("scheme_id", "unit_kind", "superseded_by", "reasons_zh", "reasons_en", "to_confirm_zh",
@@ -66,6 +74,21 @@ class _Keys:
     unit_dtype: pl.DataType
     schemes: pl.DataType  # scheme ids (scheme_id, superseded_by): an Enum of the catalogue, known before any row
     kinds: pl.DataType  # unit kinds, likewise
+
+
+# per row, these follow from one number: the row's place in its part's table of descriptions
+_DESCRIBED = ("scheme_id", "unit_kind", "reasons_zh", "reasons_en", "to_confirm_zh", "to_confirm_en")
+
+
+@dataclass(slots=True)
+class _Part:
+    """One scheme's rows (or its placeholders), in facts order: everything but the enterprise id."""
+
+    values: pl.DataFrame  # the columns that vary row by row: unit id, status, amounts, superseded_by
+    described: np.ndarray  # per row, its row of descriptions (uint32)
+    descriptions: pl.DataFrame  # the _DESCRIBED columns: few rows, one per pair of failed and unknown keys
+    rows: np.ndarray  # per row, the enterprise row number
+    ranks: np.ndarray | None  # per row, its place among its enterprise's units (None: one row per enterprise)
 
 
 def _keys(result: BatchResult) -> _Keys:
@@ -113,45 +136,90 @@ def _ranks(rows: np.ndarray, n: int) -> np.ndarray:
     return ranks
 
 
-def _mask(reasons: list[Reason]) -> pl.Expr:
-    if len(reasons) > _MAX_BITS:
+def _mask_dtype(bits: int) -> pl.DataType:
+    """The narrowest integer that holds `bits` bits: narrow masks are cheaper to build and index a table."""
+    if bits > _MAX_BITS:
         raise NotImplementedError("more condition leaves than a mask holds")
+    return pl.UInt8 if bits <= 8 else pl.UInt16 if bits <= 16 else pl.UInt32 if bits <= 32 else pl.Int64
+
+
+def _mask(reasons: list[Reason], dtype: pl.DataType) -> pl.Expr:
     if not reasons:
-        return pl.lit(0, dtype=pl.Int64)
-    return pl.sum_horizontal([pl.when(r.when).then(pl.lit(1 << i, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
-                              for i, r in enumerate(reasons)])
+        return pl.lit(0, dtype=dtype)
+    zero = pl.lit(0, dtype=dtype)
+    bits = [pl.when(r.when).then(pl.lit(1 << i, dtype=dtype)).otherwise(zero) for i, r in enumerate(reasons)]
+    return reduce(operator.or_, bits)
 
 
-def _texts(masks: pl.Series, reasons: list[Reason], joiner_zh: str = "；", joiner_en: str = "; ") -> tuple[pl.Expr, pl.Expr]:
-    """The mask column -> (zh, en) text, through a table of the distinct masks actually present."""
-    distinct = [m for m in masks.unique().to_list() if m is not None]
-    zh, en = [], []
-    for mask in distinct:
-        picked = [r for i, r in enumerate(reasons) if mask >> i & 1]
-        zh.append(joiner_zh.join(dict.fromkeys(r.zh for r in picked)))
-        en.append(joiner_en.join(dict.fromkeys(r.en for r in picked)))
-    column = pl.col(masks.name)
-    return (column.replace_strict(distinct, pl.Series(zh, dtype=_CODED), default=None, return_dtype=_CODED),
-            column.replace_strict(distinct, pl.Series(en, dtype=_CODED), default=None, return_dtype=_CODED))
+def _text_of(mask: int, reasons: list[Reason], joiner_zh: str, joiner_en: str) -> tuple[str, str]:
+    picked = [r for i, r in enumerate(reasons) if mask >> i & 1]
+    return joiner_zh.join(dict.fromkeys(r.zh for r in picked)), joiner_en.join(dict.fromkeys(r.en for r in picked))
+
+
+def _distinct_texts(keys: pl.Series, tracks: list[list[Reason]], width: int, joiner_zh: str = "；",
+                    joiner_en: str = "; ") -> tuple[np.ndarray, list[str], list[str]]:
+    """Each row's place among the distinct reason keys, and the (zh, en) text of each; a key is
+    track << width | that track's mask.
+
+    The few distinct keys are turned into text in Python. Narrow keys find their place through a table of every
+    key (a gather), wider ones through a look-up of the distinct keys.
+    """
+    distinct = [k for k in keys.unique().to_list() if k is not None]
+    low = (1 << width) - 1
+    texts = [_text_of(k & low, tracks[k >> width], joiner_zh, joiner_en) for k in distinct]
+    size = len(tracks) << width
+    if size <= _TABLE_SIZE:
+        table = np.zeros(size, dtype=np.uint32)
+        table[distinct] = np.arange(len(distinct), dtype=np.uint32)
+        place = table[keys.to_numpy()]
+    else:
+        place = keys.replace_strict(distinct, list(range(len(distinct))), return_dtype=pl.UInt32).to_numpy()
+    return place, [z for z, _ in texts], [e for _, e in texts]
+
+
+def _reason_key(tracks: list[list[Reason]]) -> tuple[pl.Expr, int]:
+    """Each row's key into _distinct_texts: the mask of its track's reasons, the track in the bits above."""
+    width = max(len(reasons) for reasons in tracks)
+    dtype = _mask_dtype(width + (len(tracks) - 1).bit_length())
+    masks = [_mask(reasons, dtype) for reasons in tracks]
+    if len(masks) == 1:
+        return masks[0], width
+    track = pl.col("_track").fill_null(0)
+    key = masks[0]
+    for i in range(1, len(masks)):
+        key = pl.when(track == i).then(masks[i]).otherwise(key)
+    return key | (track.cast(dtype) * pl.lit(1 << width, dtype=dtype)), width
+
+
+def _from_codes(column: pl.Expr, values: list[str], dtype: pl.DataType) -> pl.Expr:
+    """Integer codes -> values[code] as `dtype` (null stays null). Where dtype is the Enum of `values` and
+    polars takes codes as they are, the codes become the Enum's own: no look-up per row."""
+    if _CODES_TO_ENUM and isinstance(dtype, pl.Enum) and dtype == pl.Enum(values):
+        return column.cast(pl.Series(dtype=dtype).to_physical().dtype).cat.to(dtype)
+    return column.replace_strict(list(range(len(values))), pl.Series(values, dtype=dtype), default=None,
+                                 return_dtype=dtype)
 
 
 def _status_name(column: str) -> pl.Expr:
-    return pl.col(column).replace_strict(list(range(len(STATUS_NAMES))), list(STATUS_NAMES),
-                                         return_dtype=pl.Enum(STATUS_NAMES))
+    return _from_codes(pl.col(column), list(STATUS_NAMES), pl.Enum(STATUS_NAMES))
 
 
 def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, keys: _Keys,
-               schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, np.ndarray, np.ndarray | None]:
-    """One scheme's rows for every unit of its kind (facts order), their enterprise rows and in-enterprise ranks."""
+               schema: dict[str, pl.DataType]) -> _Part:
+    """One scheme's rows for every unit of its kind (facts order), with their descriptions, enterprise rows and
+    in-enterprise ranks."""
     from .columnar import amount_column, status_column, winner_column
 
     o = plan.order
     scheme = plan.scheme
     facts = ev.facts
+    if not facts.height:
+        return _Part(pl.DataFrame(schema=_values_schema(schema)), np.zeros(0, dtype=np.uint32),
+                     _descriptions(scheme, keys, [], [], [], []), np.zeros(0, dtype=np.int64), None)
     wide_columns = [status_column(o), amount_column(o)] + ([winner_column(o)] if winner_column(o) in ev.wide.columns else [])
-    frame = pl.concat([facts, ev.wide.select(wide_columns)], how="horizontal") if facts.height else None
-    if frame is None:
-        return pl.DataFrame(schema=_without_ids(schema)), np.zeros(0, dtype=np.int64), None
+    # the columns the rules read, already in one chunk each (see columnar._contiguous), and the scheme's results,
+    # taken as columns (an eager select would copy the whole wide frame into line) and put in one chunk too
+    frame = ev.read.hstack([ev.wide.get_column(c).rechunk() for c in wide_columns])
     rows = facts.get_column(ROW)
     if scheme.unit == "enterprise":
         unit_id, ranks = pl.lit(None, dtype=keys.unit_dtype), None
@@ -160,81 +228,84 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     amount = pl.col(amount_column(o))
     if isinstance(plan, InterestPlan):
         extra = result.evaluated["loan"].extra[o]
-        track = closest_track(extra, len(plan.tracks))
-        frame = frame.with_columns(extra["cap"].alias("_cap"), extra["binding"].alias("_binding"),
-                                   extra["headroom"].alias("_headroom"), track.alias("_track"))
+        track = closest_track(extra, plan, ev.read)
+        frame = frame.hstack([extra["cap"].alias("_cap").rechunk(), extra["binding"].alias("_binding").rechunk(),
+                              extra["headroom"].alias("_headroom").rechunk(), track.alias("_track").rechunk()])
         cap, binding, headroom = pl.col("_cap"), pl.col("_binding"), pl.col("_headroom")
-        failed_sets = []
-        unknown_sets = []
-        for conditions in plan.tracks:
-            failed_sets.append([r for c in conditions for r in c.failed])
-            unknown_sets.append([r for c in conditions for r in c.unknown])
+        failed_sets = [[r for c in conditions for r in c.failed] for conditions in plan.tracks]
+        unknown_sets = [[r for c in conditions for r in c.unknown] for conditions in plan.tracks]
     else:
         has = amount.is_not_null()
+        # the headroom from the amount the engine computed, rather than the amount's arithmetic once more
+        room = plan.headroom_given(amount)
         cap = pl.when(has).then(plan.cap) if plan.cap is not None else pl.lit(None, dtype=pl.Int64)
         binding = pl.when(has).then(plan.binding) if plan.binding is not None else pl.lit(None, dtype=pl.Boolean)
-        headroom = pl.when(has).then(plan.headroom) if plan.headroom is not None else pl.lit(None, dtype=pl.Int64)
+        headroom = pl.when(has).then(room) if room is not None else pl.lit(None, dtype=pl.Int64)
         failed, unknown = plan.reasons()
         failed_sets, unknown_sets = [failed], [unknown]
-    # lazily, so that the conditions the reasons share (a scheme's gates, its region checks) are computed once
-    frame = frame.lazy().with_columns(*[_mask(f).alias(f"_f{i}") for i, f in enumerate(failed_sets)],
-                                      *[_mask(u).alias(f"_u{i}") for i, u in enumerate(unknown_sets)]).collect()
-    texts = []
-    for i in range(len(failed_sets)):
-        fz, fe = _texts(frame[f"_f{i}"], failed_sets[i])
-        uz, ue = _texts(frame[f"_u{i}"], unknown_sets[i])
-        texts.append((fz, fe, uz, ue))
-    if isinstance(plan, InterestPlan):
-        picked = []
-        for k in range(4):
-            expr = texts[0][k]
-            for i in range(1, len(texts)):
-                expr = pl.when(pl.col("_track") == i).then(texts[i][k]).otherwise(expr)
-            picked.append(expr)
-    else:
-        picked = list(texts[0])
+    failed_key, failed_width = _reason_key(failed_sets)
+    unknown_key, unknown_width = _reason_key(unknown_sets)
     winner = pl.col(winner_column(o)) if winner_column(o) in frame.columns else pl.lit(None, dtype=pl.Int32)
-    ids = [s.id for s in result.catalogue.schemes]
+    # one lazy query, so that the conditions the reasons share (a scheme's gates, its region checks, a leaf's
+    # failed and unknown tests) are computed once
     long = frame.lazy().select(
-        pl.lit(scheme.id, dtype=keys.schemes).alias("scheme_id"),
-        pl.lit(scheme.unit, dtype=keys.kinds).alias("unit_kind"),
         unit_id.alias("unit_id"), _status_name(status_column(o)).alias("status"), amount.alias("amount_fen"),
         cap.cast(pl.Int64).alias("cap_fen"), binding.cast(pl.Boolean).alias("binding_cap"),
         headroom.cast(pl.Int64).alias("headroom_fen"),
-        winner.replace_strict(list(range(len(ids))), pl.Series(ids, dtype=keys.schemes), default=None,
-                              return_dtype=keys.schemes).alias("superseded_by"),
-        picked[0].alias("reasons_zh"), picked[1].alias("reasons_en"),
-        picked[2].alias("to_confirm_zh"), picked[3].alias("to_confirm_en"),
+        _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
+        failed_key.alias("_failed"), unknown_key.alias("_unknown"),
     ).collect()
-    return long, rows.to_numpy(), ranks
+    failed_at, reasons_zh, reasons_en = _distinct_texts(long["_failed"], failed_sets, failed_width)
+    unknown_at, confirm_zh, confirm_en = _distinct_texts(long["_unknown"], unknown_sets, unknown_width)
+    # a row's description is its pair of distinct failed and unknown keys: a table of every pair (few of each)
+    pairs = len(reasons_zh) * len(confirm_zh)
+    described = failed_at * np.uint32(len(confirm_zh)) + unknown_at
+    failed_of, unknown_of = np.divmod(np.arange(pairs), len(confirm_zh))
+    if pairs > _TABLE_SIZE:  # only the pairs that occur
+        present, described = np.unique(described, return_inverse=True)
+        failed_of, unknown_of = failed_of[present], unknown_of[present]
+    descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
+                                 [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
+    return _Part(long.drop("_failed", "_unknown"), described.astype(np.uint32, copy=False), descriptions,
+                 rows.to_numpy(), ranks)
 
 
-def _placeholders(result: BatchResult, scheme, version, keys: _Keys) -> tuple[pl.DataFrame, np.ndarray, None]:
+def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confirm_zh: list,
+                  confirm_en: list) -> pl.DataFrame:
+    size = len(reasons_zh)
+    return pl.DataFrame([
+        pl.Series("scheme_id", [scheme.id] * size, dtype=keys.schemes),
+        pl.Series("unit_kind", [scheme.unit] * size, dtype=keys.kinds),
+        pl.Series("reasons_zh", reasons_zh, dtype=_CODED), pl.Series("reasons_en", reasons_en, dtype=_CODED),
+        pl.Series("to_confirm_zh", confirm_zh, dtype=_CODED), pl.Series("to_confirm_en", confirm_en, dtype=_CODED),
+    ])
+
+
+def _placeholders(result: BatchResult, scheme, version, keys: _Keys) -> _Part:
     """One row for each enterprise without a unit of the scheme's kind (every enterprise, for kinds not in
     the tables)."""
     from .columnar import NO_UNIT
 
-    enterprises = result.frames.enterprises
+    # only the row numbers: filtering the whole enterprise frame would copy every one of its columns
+    enterprises = take(result.frames.enterprises, [ROW, "_n_projects", "_n_loans"])
     if scheme.unit == "project":
-        rows = enterprises.filter(pl.col("_n_projects") == 0)
+        rows = enterprises.filter(pl.col("_n_projects") == 0).select(ROW)
     elif scheme.unit == "loan":
-        rows = enterprises.filter(pl.col("_n_loans") == 0)
+        rows = enterprises.filter(pl.col("_n_loans") == 0).select(ROW)
     else:
-        rows = enterprises
+        rows = enterprises.select(ROW)
     zh, en = NO_UNIT[scheme.unit]
     status = STATUS_NAMES[NOT_IN_FORCE if version is None else INELIGIBLE]
     at = rows.get_column(ROW)
-    long = rows.select(  # ROW keeps the frame's height: every other column is a constant
-        ROW, pl.lit(scheme.id, dtype=keys.schemes).alias("scheme_id"),
-        pl.lit(scheme.unit, dtype=keys.kinds).alias("unit_kind"),
-        pl.lit(None, dtype=keys.unit_dtype).alias("unit_id"), pl.lit(status, dtype=pl.Enum(STATUS_NAMES)).alias("status"),
+    values = rows.select(  # ROW keeps the frame's height: every other column is a constant
+        ROW, pl.lit(None, dtype=keys.unit_dtype).alias("unit_id"),
+        pl.lit(status, dtype=pl.Enum(STATUS_NAMES)).alias("status"),
         pl.lit(None, dtype=pl.Int64).alias("amount_fen"), pl.lit(None, dtype=pl.Int64).alias("cap_fen"),
         pl.lit(None, dtype=pl.Boolean).alias("binding_cap"), pl.lit(None, dtype=pl.Int64).alias("headroom_fen"),
-        pl.lit(None, dtype=keys.schemes).alias("superseded_by"), pl.lit(zh, dtype=_CODED).alias("reasons_zh"),
-        pl.lit(en, dtype=_CODED).alias("reasons_en"), pl.lit(None, dtype=pl.String).alias("to_confirm_zh"),
-        pl.lit(None, dtype=pl.String).alias("to_confirm_en"),
+        pl.lit(None, dtype=keys.schemes).alias("superseded_by"),
     )
-    return long.drop(ROW), at.to_numpy(), None
+    return _Part(values.drop(ROW), np.zeros(at.len(), dtype=np.uint32),
+                 _descriptions(scheme, keys, [zh], [en], [None], [None]), at.to_numpy(), None)
 
 
 def details(result: BatchResult) -> pl.DataFrame:
@@ -265,24 +336,38 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
     # core idle; polars releases the GIL while it computes. Parts come back in catalogue order.
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda job: job(), jobs))
-    # the id columns already have their dtype (and naming a dtype of a million categories in an expression is slow)
-    fixed = {c: t for c, t in schema.items() if c not in ("enterprise_id", "unit_id")}
-    frames = [frame.with_columns(pl.col(c).cast(t) for c, t in fixed.items()) for frame, _, _ in parts]
+    values_schema = _values_schema(schema)
+    # only the columns whose dtype differs: a cast of every column copies some
+    values = [part.values.with_columns(pl.col(c).cast(t) for c, t in values_schema.items()
+                                       if part.values.schema[c] != t) for part in parts]
     n = result.frames.enterprises.height
-    order, per_enterprise = in_enterprise_order([(rows, ranks) for _, rows, ranks in parts], n)
-    if not frames or order.size == 0:
+    order, per_enterprise = in_enterprise_order([(part.rows, part.ranks) for part in parts], n)
+    if not parts or order.size == 0:
         return pl.DataFrame(schema=schema)
+    # each row's description, numbered across the parts' tables of them
+    offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
+    described = np.concatenate([part.described + offset for part, offset in zip(parts, offsets)])
+    descriptions = pl.concat([part.descriptions for part in parts], how="vertical", rechunk=True)
     # one contiguous buffer per column first: gathering across hundreds of chunks costs more than the copy;
     # the parts are let go before the gather, so two copies of the long table exist at once, not three
-    long = pl.concat(frames, how="vertical", rechunk=True)
-    del parts, frames
+    long = pl.concat(values, how="vertical", rechunk=True)
+    del parts, values
+    at = pl.Series(order)
     # each enterprise's rows are one run, so its id column is the ids repeated: read in order, not gathered
     runs = pl.Series(np.repeat(np.arange(n, dtype=np.uint32), per_enterprise))
-    return long.select(keys.enterprise.gather(runs).alias("enterprise_id"), pl.all().gather(pl.Series(order)))
+    gathered = long.select(pl.all().gather(at))
+    del long
+    # the descriptions (scheme, texts) from their small table, by each row's description number
+    look_up = pl.Series(described[order])
+    columns = {"enterprise_id": keys.enterprise.gather(runs).alias("enterprise_id")}
+    columns |= {c: descriptions.get_column(c).gather(look_up) for c in _DESCRIBED}
+    columns |= {c: gathered.get_column(c) for c in gathered.columns}
+    return pl.DataFrame([columns[c] for c in schema])
 
 
-def _without_ids(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
-    return {name: dtype for name, dtype in schema.items() if name != "enterprise_id"}
+def _values_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """The columns each part holds per row (the ids and the described columns come from elsewhere)."""
+    return {name: dtype for name, dtype in schema.items() if name != "enterprise_id" and name not in _DESCRIBED}
 
 
 def in_enterprise_order(parts: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -295,18 +380,23 @@ def in_enterprise_order(parts: list[tuple[np.ndarray, np.ndarray | None]], n: in
     """
     total = np.zeros(n, dtype=np.int64)
     for rows, _ in parts:
-        total += np.bincount(rows, minlength=n)[:n] if rows.size else 0
+        if rows.size:
+            total += np.bincount(rows, minlength=n)[:n]
     next_free = np.cumsum(total) - total
     size = int(total.sum())
-    destination = np.empty(size, dtype=np.int64)
+    order = np.empty(size, dtype=np.uint32 if size < 2**32 else np.uint64)
     at = 0
     for rows, ranks in parts:
         if not rows.size:
             continue
         place = next_free[rows]
-        destination[at:at + rows.size] = place if ranks is None else place + ranks
-        next_free += np.bincount(rows, minlength=n)[:n]
+        if ranks is not None:
+            place += ranks
+        # each part's rows go to their places at once: no array of every row's destination
+        order[place] = np.arange(at, at + rows.size, dtype=order.dtype)
+        if ranks is None:  # one row per enterprise at most: its rows are distinct
+            next_free[rows] += 1
+        else:
+            next_free += np.bincount(rows, minlength=n)[:n]
         at += rows.size
-    order = np.empty(size, dtype=np.uint32 if size < 2**32 else np.uint64)
-    order[destination] = np.arange(size, dtype=order.dtype)
     return order, total

@@ -118,10 +118,7 @@ def _allocate(segments: pl.DataFrame, status: pl.Series, paid: pl.LazyFrame, cap
 def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per loan (in loan-frame order): status, amount, cap, binding, headroom and the chosen track's index."""
     n_tracks = len(plan.tracks)
-    statuses = loans.lazy().select(
-        *[_status(all_of(t)).alias(f"_s{i}") for i, t in enumerate(plan.tracks)],
-        *[pl.sum_horizontal([pl.when(r.when).then(1).otherwise(0) for c in t for r in c.failed]).alias(f"_nf{i}")
-          for i, t in enumerate(plan.tracks)]).collect()
+    statuses = loans.lazy().select(*[_status(all_of(t)).alias(f"_s{i}") for i, t in enumerate(plan.tracks)]).collect()
     per_loan = take(loans, [ROW, UNIT_ROW]).hstack(statuses.get_columns())  # as they are: see take
     if plan.version is None:
         # nothing is paid out of force; the track only decides which conditions explain the result
@@ -180,17 +177,27 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
     return out.select(status.alias("status"), pl.when(in_play).then(pick("_a")).alias("amount"),
                       pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
                       pl.when(in_play).then(pick("_b")).alias("binding"),
-                      pl.when(in_play).then(pick("_h")).alias("headroom"), pl.col("track"),
-                      *[pl.col(f"_nf{i}") for i in range(n_tracks)], pl.col(ROW))
+                      pl.when(in_play).then(pick("_h")).alias("headroom"), pl.col("track"), pl.col(ROW))
 
 
-def closest_track(result: pl.DataFrame, n_tracks: int) -> pl.Series:
+def _failed_count(track: list[Compiled]) -> pl.Expr:
+    return pl.sum_horizontal([pl.when(r.when).then(1).otherwise(0) for c in track for r in c.failed])
+
+
+def closest_track(result: pl.DataFrame, plan: InterestPlan, loans: pl.DataFrame) -> pl.Series:
     """The track of each loan, where no track fits taking the one with fewest failed conditions over the
-    enterprise's loans (the earlier on a tie), as evaluate._interest_subsidy explains such an enterprise."""
-    missing = result.filter(pl.col("track").is_null())
-    if not missing.height:
+    enterprise's loans (the earlier on a tie), as evaluate._interest_subsidy explains such an enterprise.
+
+    The failed conditions are counted here, for the loans of such enterprises only, and not while evaluating:
+    only the explanation needs them. `loans` holds the columns the conditions read, row-aligned to result.
+    """
+    missing = result["track"].is_null()
+    if not missing.any():
         return result["track"]
-    failed = missing.group_by(ROW).agg(pl.col(f"_nf{i}").sum() for i in range(n_tracks))
+    n_tracks = len(plan.tracks)
+    failed = (loans.lazy().filter(missing)
+              .select(ROW, *[_failed_count(t).alias(f"_nf{i}") for i, t in enumerate(plan.tracks)])
+              .group_by(ROW).agg(pl.col(f"_nf{i}").sum() for i in range(n_tracks)).collect())
     closest, fewest = pl.lit(0, dtype=pl.UInt8), pl.col("_nf0")
     for i in range(1, n_tracks):
         nearer = pl.col(f"_nf{i}") < fewest

@@ -97,6 +97,7 @@ class Plan:
     cap: pl.Expr | None = None
     binding: pl.Expr | None = None
     headroom: pl.Expr | None = None
+    room: pl.Expr | None = None  # where set, headroom is room − amount (so it can be read off a computed amount)
 
     @property
     def unit(self) -> str:
@@ -110,6 +111,10 @@ class Plan:
         if self.version is None:
             return pl.lit(NOT_IN_FORCE, dtype=pl.UInt8)
         return status_code(self.met())
+
+    def headroom_given(self, amount: pl.Expr) -> pl.Expr | None:
+        """The headroom from an amount column already computed (equal to `headroom` where that amount is given)."""
+        return self.headroom if self.room is None else self.room - amount
 
     def reasons(self) -> tuple[list[Reason], list[Reason]]:
         """Failed and unknown leaves, the calculator's conditions only where the scalar path adds them."""
@@ -185,7 +190,8 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
             valid = base > 0
             plan.amount = pl.when(valid).then(pl.min_horizontal(base, pl.lit(cap, dtype=pl.Int64)))
             plan.binding = base >= cap
-            plan.headroom = cap - plan.amount
+            plan.room = pl.lit(cap, dtype=pl.Int64)
+            plan.headroom = plan.room - plan.amount
         plan.cap = pl.lit(cap, dtype=pl.Int64)
     elif isinstance(scheme, AnnualPercentWithCap):
         base = resolve(scheme.base)
@@ -197,6 +203,7 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
         plan.amount = pl.when(base > 0).then(pl.min_horizontal(inner, room))
         plan.cap = pl.lit(cap, dtype=pl.Int64)
         plan.binding = inner >= room
+        plan.room = room
         plan.headroom = room - plan.amount
     elif isinstance(scheme, CumulativeCap):
         cap = version.cap.fen
@@ -248,7 +255,8 @@ def _capped(plan: Plan, base: pl.Expr, raw: pl.Expr, cap: int | None) -> None:
     plan.amount = pl.when(valid).then(pl.min_horizontal(raw, pl.lit(cap, dtype=pl.Int64)))
     plan.cap = pl.when(valid).then(pl.lit(cap, dtype=pl.Int64))
     plan.binding = raw >= cap
-    plan.headroom = cap - plan.amount
+    plan.room = pl.lit(cap, dtype=pl.Int64)
+    plan.headroom = plan.room - plan.amount
 
 
 def _tiered(plan: Plan, scheme: TieredPercentOfBase, version: Any, resolve: FactResolver) -> None:
@@ -309,6 +317,7 @@ def _tiered(plan: Plan, scheme: TieredPercentOfBase, version: Any, resolve: Fact
     plan.amount = pl.when(base > 0).then(amount)
     plan.cap = pl.when(base > 0).then(cap_expr)
     plan.binding = raw_expr >= cap_expr
+    plan.room = cap_expr
     plan.headroom = cap_expr - plan.amount
 
 
