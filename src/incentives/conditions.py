@@ -191,30 +191,20 @@ def kleene_any(outcomes: list[Outcome]) -> Outcome:
     return Outcome.failed
 
 
-def _test(operator: str, operand: Any, value: Any) -> bool:
-    if operator == "equals":
-        return value == operand
-    if operator == "not_equals":
-        return value != operand
-    if operator == "in_":
-        return value in operand
-    if operator == "not_in":
-        return value not in operand
-    if operator == "contains":
-        return operand in value
-    if operator == "contains_any":
-        return any(item in value for item in operand)
-    if operator == "gte":
-        return value >= operand
-    if operator == "gt":
-        return value > operand
-    if operator == "lte":
-        return value <= operand
-    if operator == "lt":
-        return value < operand
-    if operator == "is_":
-        return bool(value) is operand
-    raise AssertionError(operator)
+# operator -> test(operand, value): compiled leaves look their operator's test up once
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": lambda operand, value: value == operand,
+    "not_equals": lambda operand, value: value != operand,
+    "in_": lambda operand, value: value in operand,
+    "not_in": lambda operand, value: value not in operand,
+    "contains": lambda operand, value: operand in value,
+    "contains_any": lambda operand, value: any(item in value for item in operand),
+    "gte": lambda operand, value: value >= operand,
+    "gt": lambda operand, value: value > operand,
+    "lte": lambda operand, value: value <= operand,
+    "lt": lambda operand, value: value < operand,
+    "is_": lambda operand, value: bool(value) is operand,
+}
 
 
 def _show(value: Any) -> str | None:
@@ -240,7 +230,7 @@ _COMPILED_LIMIT = 100_000
 # facts (yes/no, region, kind, lists of certifications) share one result object, as interned values would.
 # Amounts and dates are not remembered: they differ from one enterprise to the next, so remembering them would
 # only help a benchmark that repeats one profile.
-_MEMO_TYPES = frozenset({str, bool})
+_ONLY_STR = frozenset({str})  # the item types of a tuple whose results are remembered
 _MEMO_LIMIT = 64
 
 
@@ -291,24 +281,26 @@ def _compile_leaf(condition: Leaf) -> tuple[Evaluator, NodeText]:
     unknown = ConditionResult(label_zh, label_en, Outcome.unknown, None, cite, confirm_zh, confirm_en, (), text)
     memo: dict[Any, ConditionResult] = {}
     met, failed = Outcome.met, Outcome.failed
+    test = _TESTS[operator]
+    only_str = _ONLY_STR
 
     def run(facts: dict[str, Any]) -> ConditionResult:
         value = facts[name]
         if value is None:
             return unknown
         kind = type(value)
-        if kind in _MEMO_TYPES or (kind is tuple and all(type(item) is str for item in value)):
+        if kind is str or kind is bool or (kind is tuple and only_str.issuperset(map(type, value))):
             # keyed by the value alone: a str, a bool and a tuple of str never compare equal to one another
-            key = value
-            found = memo.get(key)
+            found = memo.get(value)
             if found is None:
-                found = ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
+                found = ConditionResult(label_zh, label_en, met if test(operand, value) else failed,
                                         _show(value), cite, confirm_zh, confirm_en, (), text)
                 if len(memo) < _MEMO_LIMIT:
-                    memo[key] = found
+                    memo[value] = found
             return found
-        return ConditionResult(label_zh, label_en, met if _test(operator, operand, value) else failed,
-                               _show(value), cite, confirm_zh, confirm_en, (), text)
+        # an amount or a date: shown as _show shows anything but a tuple
+        return ConditionResult(label_zh, label_en, met if test(operand, value) else failed,
+                               _show(value) if kind is tuple else str(value), cite, confirm_zh, confirm_en, (), text)
 
     return run, text
 
@@ -338,7 +330,6 @@ def _compile_group(condition: AllOf | AnyOf) -> tuple[Evaluator, NodeText]:
     is_all = isinstance(condition, AllOf)
     compiled_children = [_compile_node(child) for child in (condition.all if is_all else condition.any)]
     runs = tuple(run for run, _ in compiled_children)
-    combine = kleene_all if is_all else kleene_any
     joiner_zh, joiner_en = ("且", " and ") if is_all else ("或", " or ")
     # every child's labels are fixed, so the joined default label is too
     label_zh = condition.label_zh or joiner_zh.join(child.label_zh for _, child in compiled_children)
@@ -346,9 +337,20 @@ def _compile_group(condition: AllOf | AnyOf) -> tuple[Evaluator, NodeText]:
     cite, confirm_zh, confirm_en = condition.cite, condition.confirm_zh, condition.confirm_en
     text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
 
+    # Kleene logic as kleene_all / kleene_any, written out: this runs for every group of every unit
+    met, failed, unknown = Outcome.met, Outcome.failed, Outcome.unknown
+    deciding, otherwise = (failed, met) if is_all else (met, failed)
+
     def run(facts: dict[str, Any]) -> ConditionResult:
-        results = tuple(child(facts) for child in runs)
-        return ConditionResult(label_zh, label_en, combine([r.outcome for r in results]), None, cite, confirm_zh,
-                               confirm_en, results, text)
+        results = tuple([child(facts) for child in runs])
+        outcome = otherwise
+        for result in results:
+            found = result.outcome
+            if found is deciding:
+                outcome = deciding
+                break
+            if found is unknown:
+                outcome = unknown
+        return ConditionResult(label_zh, label_en, outcome, None, cite, confirm_zh, confirm_en, results, text)
 
     return run, text

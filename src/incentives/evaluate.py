@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from . import industry as industry_table
 from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
 from .calculators.deadline import deadline_for_version
 from .calculators.fixed_award import award_up_to_cap, fixed_award
@@ -17,7 +18,7 @@ from .conditions import ConditionResult, Evaluator, Outcome, compiled, evaluate 
 from .dates import quarter_end
 from .errors import CalendarNotPublished
 from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
-from .money import apply_rate, fen_to_yuan, format_rate
+from .money import apply_rate, format_rate, grouped_yuan
 from .profile import Profile
 from .results import Computation, Result, Status, Step
 from .scheme_files import (
@@ -66,61 +67,46 @@ def _implicit(label_zh: str, label_en: str, outcome: Outcome, actual: str | None
                            confirm[0] if confirm else None, confirm[1] if confirm else None)
 
 
-_FAILED, _UNKNOWN = Outcome.failed, Outcome.unknown
+_MET, _FAILED, _UNKNOWN = Outcome.met, Outcome.failed, Outcome.unknown
+# module-level names: reading a member off an Enum class costs several times a global's lookup, and these are
+# read for every unit of every scheme
+_ELIGIBLE, _NEEDS_CONFIRMATION = Status.eligible, Status.needs_confirmation
+_INELIGIBLE, _NOT_IN_FORCE = Status.ineligible, Status.not_in_force
+
+_NO_VERSION: tuple[Any, tuple[None, None]] = (None, (None, None))
 
 
-def _status(version: Any, conditions: list[ConditionResult]) -> Status:
-    outcomes = {condition.outcome for condition in conditions}
-    return _status_from(version, _FAILED in outcomes, _UNKNOWN in outcomes)
-
-
-def _status_from(version: Any, failed: bool, unknown: bool) -> Status:
-    if version is None:
-        return Status.not_in_force
-    if failed:
-        return Status.ineligible
-    return Status.needs_confirmation if unknown else Status.eligible
-
-
-def _version_on(scheme: Scheme, on: date) -> Any:
-    for version in scheme.versions:
-        if version.from_ <= on and (version.until is None or on <= version.until):
-            return version
-    return None
-
-
-def _notes(scheme: Scheme) -> list[dict[str, str]]:
-    return _scheme_plan(scheme).fresh_notes()
+def _version_on(plan: _SchemePlan, on: date) -> tuple[Any, tuple[str | None, str | None]]:
+    """The scheme's version in force on `on` with its (version_from, version_until) texts; (None, (None, None))
+    when none is."""
+    for from_, until, found in plan.versions:
+        if from_ <= on and (until is None or on <= until):
+            return found
+    return _NO_VERSION
 
 
 @dataclass(frozen=True, slots=True)
 class _SchemePlan:
     """What can be prepared once per scheme: compiled conditions, which of them read enterprise facts only
-    (the same for every unit, so evaluated once per scheme), the notes, and each version's dates as text."""
+    (the same for every unit, so evaluated once per scheme), the notes, each version's dates as text, and the
+    arithmetic of the scheme's kind."""
     scheme: Scheme
     conditions: tuple[tuple[Evaluator, bool], ...]
-    # (position, evaluator) of the conditions that read a unit's own facts, evaluated for every unit
+    # (position, evaluator) of the conditions that read the enterprise's facts only, evaluated once per scheme,
+    # and of those that read a unit's own facts, evaluated for every unit
+    shared_conditions: tuple[tuple[int, Evaluator], ...]
     unit_conditions: tuple[tuple[int, Evaluator], ...]
+    # shared by every result of the scheme: never changed in place (a result adds notes to its own list)
     notes: tuple[dict[str, str], ...]
-    version_dates: dict[int, tuple[str | None, str | None]]  # by id of each of the scheme's versions
-    # per track of a loan interest subsidy: its compiled enterprise and loan conditions (see _track_runs)
+    # (from, until, (version, (version_from, version_until))) of each version, as _version_on reads them
+    versions: tuple[tuple[date, date | None, tuple[Any, tuple[str | None, str | None]]], ...]
+    # a loan interest subsidy's compiled conditions of every loan, and per track its own compiled enterprise and
+    # loan conditions (see _track_runs)
+    loan_runs: tuple[Evaluator, ...]
     track_runs: tuple[tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]], ...]
-
-    def fresh_notes(self) -> list[dict[str, str]]:
-        # built once per scheme (the catalogue lives for the process); every result gets its own copies, since
-        # results add notes of their own
-        return [dict(note) for note in self.notes]
-
-    def version_fields(self, version: Any) -> dict[str, Any]:
-        """A result's version_from / version_until; nothing when no version is in force."""
-        if version is None:
-            return {}
-        version_from, version_until = self.version_texts(version)
-        return {"version_from": version_from, "version_until": version_until}
-
-    def version_texts(self, version: Any) -> tuple[str | None, str | None]:
-        """(version_from, version_until) as the result carries them; (None, None) when nothing is in force."""
-        return (None, None) if version is None else self.version_dates[id(version)]
+    # the loan interest subsidy's issue window condition per version: id(version) -> (labels, cite)
+    issue_windows: dict[int, tuple[str, str, Any]]
+    pay: Any  # fills in the amount of a unit that meets the conditions (one function per kind), or None
 
 
 _PLANS: dict[int, _SchemePlan] = {}
@@ -134,16 +120,37 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
                   for a in scheme.assumptions]
         conditions = tuple((compiled(c), all(FACTS.get(leaf.field) == ALL_UNITS for leaf in leaves(c)))
                            for c in scheme.conditions)
+        shared_conditions = tuple((index, run) for index, (run, enterprise_only) in enumerate(conditions)
+                                  if enterprise_only)
         unit_conditions = tuple((index, run) for index, (run, enterprise_only) in enumerate(conditions)
                                 if not enterprise_only)
-        version_dates = {id(v): (v.from_.isoformat(), v.until.isoformat() if v.until else None)
-                         for v in scheme.versions}
-        track_runs = tuple(_track_runs(scheme, track) for track in getattr(scheme, "tracks", ()))
-        plan = _SchemePlan(scheme, conditions, unit_conditions, tuple(notes), version_dates, track_runs)
+        versions = tuple((v.from_, v.until, (v, (v.from_.isoformat(), v.until.isoformat() if v.until else None)))
+                         for v in scheme.versions)
+        loan_runs = tuple(compiled(c) for c in getattr(scheme, "loan_conditions", ()))
+        track_runs = tuple(_track_runs(track) for track in getattr(scheme, "tracks", ()))
+        issue_windows = {id(v): (f"贷款在{v.issued_from}至{v.issued_until}期间新发放",
+                                 f"Loan newly issued between {v.issued_from} and {v.issued_until}", v.issue_window_cite)
+                         for v in scheme.versions if isinstance(scheme, LoanInterestSubsidy)}
+        plan = _SchemePlan(scheme, conditions, shared_conditions, unit_conditions, tuple(notes), versions,
+                           loan_runs, track_runs, issue_windows, _pay_for(scheme))
         if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
             _PLANS.clear()
         _PLANS[id(scheme)] = plan
     return plan
+
+
+# id(catalogue) -> (catalogue, its schemes' plans in catalogue order); the catalogue is kept in the entry so an
+# id is never reused while it is cached
+_CATALOGUE_PLANS: dict[int, tuple[Catalogue, tuple[_SchemePlan, ...]]] = {}
+
+
+def _catalogue_plans(cat: Catalogue) -> tuple[_SchemePlan, ...]:
+    entry = _CATALOGUE_PLANS.get(id(cat))
+    if entry is None or entry[0] is not cat:
+        if len(_CATALOGUE_PLANS) >= 1_000:  # many catalogues built in one process (tests): start again
+            _CATALOGUE_PLANS.clear()
+        entry = _CATALOGUE_PLANS[id(cat)] = (cat, tuple(_scheme_plan(scheme) for scheme in cat.schemes))
+    return entry[1]
 
 
 def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tuple[int | None, ConditionResult]:
@@ -153,7 +160,7 @@ def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tup
                                confirm=(f"请填写{label_zh}", f"Please give the {label_en}"))
     if value <= 0:
         return None, _implicit(f"{label_zh}大于0", f"{label_en} is above zero", Outcome.failed, "0")
-    return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, f"{fen_to_yuan(value):,}")
+    return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, grouped_yuan(value))
 
 
 def _awards(profile: Profile, scheme_id: str, as_of: date, unit_id: str | None = None, year: int | None = None) -> int:
@@ -172,43 +179,97 @@ def _awards(profile: Profile, scheme_id: str, as_of: date, unit_id: str | None =
 # --- per-kind arithmetic for the simple kinds ---------------------------------------------------------------
 
 
-def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
-             unit_id: str | None) -> tuple[Computation | None, list[ConditionResult], dict[str, Any]]:
-    """Returns the computation (None if an input is missing), conditions it adds, and extra result fields."""
-    if isinstance(scheme, PercentOfBase):
-        base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
-        if base is None:
-            return None, [check], {}
-        cap = version.cap
-        return percent_of_base(base, version.rate.rate, cap.fen if cap else None, version.rounding,
-                               base_label=(scheme.base_label_zh, scheme.base_label_en),
-                               rate_cite=version.rate.cite, cap_cite=cap.cite if cap else None), [check], {}
-    if isinstance(scheme, TieredPercentOfBase):
-        return _tiered(scheme, version, facts)
-    if isinstance(scheme, FixedAward):
-        return fixed_award(version.amount.fen, version.amount.cite), [], {}
-    if isinstance(scheme, AwardUpToCap):
-        if scheme.base is None:
-            return award_up_to_cap(version.cap.fen, cite=version.cap.cite), [], {"is_upper_bound": True}
-        base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
-        if base is None:
-            return None, [check], {}
-        return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
-                                cite=version.cap.cite), [check], {"is_upper_bound": True})
-    if isinstance(scheme, AnnualPercentWithCap):
-        base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
-        if base is None:
-            return None, [check], {}
-        already = _awards(profile, scheme.id, as_of, unit_id, year=as_of.year)
-        return annual_percent_with_cap(base, version.rate.rate, version.annual_cap.fen, already, version.rounding,
-                                       year=as_of.year, base_label=(scheme.base_label_zh, scheme.base_label_en),
-                                       rate_cite=version.rate.cite, cap_cite=version.annual_cap.cite), [check], {}
-    if isinstance(scheme, CumulativeCap):
-        already = _awards(profile, scheme.id, as_of)
-        computation = cumulative_cap(version.cap.fen, already, cite=version.cap.cite)
-        if computation.amount_fen == 0:
-            return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
-        return computation, [], {"already_awarded_fen": already}
+# Each kind's arithmetic returns the computation (None if an input is missing), the conditions it adds, and extra
+# result fields.
+
+
+def _percent_of_base(scheme: PercentOfBase, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+                     unit_id: str | None) -> tuple[Computation | None, list[ConditionResult], dict[str, Any]]:
+    base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
+    if base is None:
+        return None, [check], {}
+    cap = version.cap
+    return percent_of_base(base, version.rate.rate, cap.fen if cap else None, version.rounding,
+                           base_label=(scheme.base_label_zh, scheme.base_label_en),
+                           rate_cite=version.rate.cite, cap_cite=cap.cite if cap else None), [check], {}
+
+
+def _tiered_percent_of_base(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any], profile: Profile,
+                            as_of: date, unit_id: str | None):
+    return _tiered(scheme, version, facts)
+
+
+def _fixed_award(scheme: FixedAward, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+                 unit_id: str | None):
+    return fixed_award(version.amount.fen, version.amount.cite), [], {}
+
+
+def _award_up_to_cap(scheme: AwardUpToCap, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+                     unit_id: str | None):
+    if scheme.base is None:
+        return award_up_to_cap(version.cap.fen, cite=version.cap.cite), [], {"is_upper_bound": True}
+    base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
+    if base is None:
+        return None, [check], {}
+    return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
+                            cite=version.cap.cite), [check], {"is_upper_bound": True})
+
+
+def _annual_percent_with_cap(scheme: AnnualPercentWithCap, version: Any, facts: dict[str, Any], profile: Profile,
+                             as_of: date, unit_id: str | None):
+    base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
+    if base is None:
+        return None, [check], {}
+    already = _awards(profile, scheme.id, as_of, unit_id, year=as_of.year)
+    return annual_percent_with_cap(base, version.rate.rate, version.annual_cap.fen, already, version.rounding,
+                                   year=as_of.year, base_label=(scheme.base_label_zh, scheme.base_label_en),
+                                   rate_cite=version.rate.cite, cap_cite=version.annual_cap.cite), [check], {}
+
+
+def _cumulative_cap(scheme: CumulativeCap, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+                    unit_id: str | None):
+    already = _awards(profile, scheme.id, as_of)
+    computation = cumulative_cap(version.cap.fen, already, cite=version.cap.cite)
+    if computation.amount_fen == 0:
+        return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
+    return computation, [], {"already_awarded_fen": already}
+
+
+def _computed(compute: Any) -> Any:
+    """A kind's `pay` from its arithmetic: the conditions it adds follow the scheme's, its fields go to extra."""
+
+    def pay(result: Result, scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+            cat: Catalogue) -> None:
+        computation, added, extra = compute(scheme, version, facts, profile, as_of, result.unit_id)
+        result.conditions = result.conditions + added
+        if extra:
+            result.extra.update(extra)
+        if computation is not None:
+            _fill(result, computation)
+
+    return pay
+
+
+def _pay_for(scheme: Scheme) -> Any:
+    """The function that fills in the amount of one of the scheme's units (None: the interest subsidy, which
+    is evaluated for all of the enterprise's loans together)."""
+    if isinstance(scheme, LoanInterestSubsidy):
+        return None
+    if isinstance(scheme, Relending):
+        return _relending
+    if isinstance(scheme, Deadline):
+        return _deadline
+    if isinstance(scheme, Compliance):
+        return _compliance
+    for kind, compute in ((PercentOfBase, _percent_of_base), (TieredPercentOfBase, _tiered_percent_of_base),
+                          (FixedAward, _fixed_award), (AwardUpToCap, _award_up_to_cap),
+                          (AnnualPercentWithCap, _annual_percent_with_cap), (CumulativeCap, _cumulative_cap)):
+        if isinstance(scheme, kind):
+            return _computed(compute)
+    return _no_arithmetic
+
+
+def _no_arithmetic(result: Result, scheme: Scheme, *args: Any) -> None:
     raise AssertionError(f"no arithmetic for kind {scheme.kind}")
 
 
@@ -248,20 +309,11 @@ def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
 # --- unit enumeration ---------------------------------------------------------------------------------------
 
 
-def _units(scheme: Scheme, profile: Profile,
-           known: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] | None = None,
-           ) -> list[tuple[str | None, str | None, dict[str, Any]]]:
-    """Each unit's id, name and own facts; `known` keeps them per unit kind for one evaluation (each scheme
-    only reads them)."""
-    if known is None:
-        return _read_units(scheme.unit, profile)
-    units = known.get(scheme.unit)
-    if units is None:
-        units = known[scheme.unit] = _read_units(scheme.unit, profile)
-    return units
+Unit = tuple[str | None, str | None, dict[str, Any]]  # a unit's id, name and facts
 
 
-def _read_units(unit: str, profile: Profile) -> list[tuple[str | None, str | None, dict[str, Any]]]:
+def _read_units(unit: str, profile: Profile) -> list[Unit]:
+    """Each unit's id, name and own facts."""
     if unit == "enterprise":
         return [(None, None, {})]
     if unit == "project":
@@ -276,6 +328,34 @@ def _read_units(unit: str, profile: Profile) -> list[tuple[str | None, str | Non
     return [(i.id, i.target, {**fund_facts(fund), **investment_facts(i)}) for i in fund.investments]
 
 
+class _Units:
+    """One evaluation's units per unit kind, read when a scheme first asks for them; and each unit's facts with
+    the enterprise's and a scheme's award flag merged in, built once per unit kind and flag (the schemes only
+    read them)."""
+
+    __slots__ = ("profile", "base_facts", "own", "merged")
+
+    def __init__(self, profile: Profile, base_facts: dict[str, Any]):
+        self.profile, self.base_facts = profile, base_facts
+        self.own: dict[str, list[Unit]] = {}
+        self.merged: dict[tuple[str, bool], list[Unit]] = {}
+
+    def own_facts(self, unit: str) -> list[Unit]:
+        units = self.own.get(unit)
+        if units is None:
+            units = self.own[unit] = _read_units(unit, self.profile)
+        return units
+
+    def with_enterprise(self, unit: str, has_award: bool) -> list[Unit]:
+        units = self.merged.get((unit, has_award))
+        if units is None:
+            base_facts = self.base_facts
+            units = self.merged[(unit, has_award)] = [
+                (unit_id, name, {**base_facts, **facts, "history.has_award_for_scheme": has_award})
+                for unit_id, name, facts in self.own_facts(unit)]
+        return units
+
+
 _NO_UNIT = {
     "project": ("申报主体有相关项目", "the profile has a project", "0 个项目"),
     "loan": ("申报主体有贷款", "the profile has a loan", "0 笔贷款"),
@@ -284,12 +364,14 @@ _NO_UNIT = {
 }
 
 
-def _placeholder(scheme: Scheme, version: Any, order: int) -> Result:
+def _placeholder(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
+                 order: int) -> Result:
+    scheme = plan.scheme
     label_zh, label_en, actual = _NO_UNIT[scheme.unit]
-    status = Status.not_in_force if version is None else Status.ineligible
-    return Result(scheme.id, scheme.unit, None, None, status, None,
-                  [_implicit(label_zh, label_en, Outcome.failed, actual)], notes=_notes(scheme), order=order,
-                  stacking_group=scheme.stacking_group, **_scheme_plan(scheme).version_fields(version))
+    status = _NOT_IN_FORCE if version is None else _INELIGIBLE
+    return Result(scheme.id, scheme.unit, None, None, status, None, [_implicit(label_zh, label_en, _FAILED, actual)],
+                  [], None, False, None, None, None, None, scheme.stacking_group, version_texts[0], version_texts[1],
+                  list(plan.notes), {}, None, order)
 
 
 # --- the evaluator ------------------------------------------------------------------------------------------
@@ -298,100 +380,84 @@ def _placeholder(scheme: Scheme, version: Any, order: int) -> Result:
 def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Evaluation:
     """Evaluate every scheme in the catalogue for this profile on this date."""
     cat = cat or bundled_catalogue()
-    from . import industry as industry_table
-
-    industry = industry_table.lookup(profile.enterprise.industry_code) if profile.enterprise.industry_code else None
-    size = classify(cat.sme_sizes, profile.enterprise, industry.section if industry else None)
-    base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of)
+    enterprise = profile.enterprise
+    industry = industry_table.lookup(enterprise.industry_code) if enterprise.industry_code else None
+    size = classify(cat.sme_sizes, enterprise, industry.section if industry else None)
+    base_facts = enterprise_facts(enterprise, size, profile.projects, as_of)
     results: list[Result] = []
-    known_units: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] = {}
-    # (id of a unit's facts, which known_units keeps alive; has an award) -> the enterprise's and the unit's
-    # facts merged: built once per unit and award flag, and only ever read by the schemes
-    merged_facts: dict[tuple[int, bool], dict[str, Any]] = {}
+    units = _Units(profile, base_facts)
+    # an award dated after the evaluation date had not been received on that date
     awarded = {a.scheme_id for a in profile.awards if a.date <= as_of}
-    for order, scheme in enumerate(cat.schemes):
-        version = _version_on(scheme, as_of)
-        if isinstance(scheme, LoanInterestSubsidy):
-            results += _interest_subsidy(scheme, version, profile, base_facts, as_of, order)
+    for order, plan in enumerate(_catalogue_plans(cat)):
+        version, version_texts = _version_on(plan, as_of)
+        scheme = plan.scheme
+        if plan.pay is None:
+            results += _interest_subsidy(plan, version, version_texts, profile, base_facts, as_of, order, units)
             continue
-        units = _units(scheme, profile, known_units)
-        if not units:
-            results.append(_placeholder(scheme, version, order))
+        unit_facts = units.with_enterprise(scheme.unit, scheme.id in awarded)
+        if not unit_facts:
+            results.append(_placeholder(plan, version, version_texts, order))
             continue
-        # an award dated after the evaluation date had not been received on that date
-        has_award = scheme.id in awarded
-        plan = _scheme_plan(scheme)
-        shared: _SharedConditions | None = None  # enterprise-only conditions, evaluated for the first unit
-        for unit_id, unit_name, unit_facts in units:
-            key = (id(unit_facts), has_award)
-            facts = merged_facts.get(key)
-            if facts is None:
-                facts = merged_facts[key] = {**base_facts, **unit_facts, "history.has_award_for_scheme": has_award}
-            if shared is None:
-                shared = _SharedConditions(plan, facts, plan.version_texts(version))
-            results.append(_evaluate_unit(scheme, plan, version, facts, profile, as_of, unit_id, unit_name, order,
-                                          cat, shared))
+        _evaluate_units(plan, version, version_texts, unit_facts, profile, as_of, order, cat, results)
     _apply_stacking(results)
-    results.sort(key=lambda r: r.order)
+    # the results are in catalogue order already: each scheme's follow the previous scheme's
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 
 
-class _SharedConditions:
-    """The results of a scheme's enterprise-only conditions, the same for each of its units in one evaluation
-    (they read the enterprise's facts and the scheme's award flag only): evaluated once, with what they
-    already decide about the status (a failed condition makes the unit ineligible whatever the others say)."""
-
-    __slots__ = ("template", "failed", "unknown", "version_texts")
-
-    def __init__(self, plan: _SchemePlan, facts: dict[str, Any], version_texts: tuple[str | None, str | None]):
-        self.version_texts = version_texts  # the scheme's version in force, as its results carry it
-        # a unit's own conditions fill the None slots, in the scheme's order
-        self.template: list[ConditionResult | None] = [run(facts) if enterprise_only else None
-                                                       for run, enterprise_only in plan.conditions]
-        outcomes = {c.outcome for c in self.template if c is not None}
-        self.failed = _FAILED in outcomes
-        self.unknown = _UNKNOWN in outcomes
-
-
-_PAYING = (Status.eligible, Status.needs_confirmation)
-
-
-def _evaluate_unit(scheme: Scheme, plan: _SchemePlan, version: Any, facts: dict[str, Any], profile: Profile,
-                   as_of: date, unit_id: str | None, unit_name: str | None, order: int, cat: Catalogue,
-                   shared: _SharedConditions) -> Result:
-    conditions = shared.template.copy()
-    failed, unknown = shared.failed, shared.unknown
-    for index, run in plan.unit_conditions:
-        found = conditions[index] = run(facts)
+def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
+                    units: list[Unit], profile: Profile, as_of: date, order: int, cat: Catalogue,
+                    results: list[Result]) -> None:
+    """One result per unit of a scheme, appended to `results`."""
+    # the enterprise-only conditions read the enterprise's facts and the scheme's award flag only: the same for
+    # every unit, so evaluated once, with what they already decide (a failed one makes every unit ineligible)
+    template: list[ConditionResult | None] = [None] * len(plan.conditions)
+    shared_failed = shared_unknown = False
+    first_facts = units[0][2]
+    for index, run in plan.shared_conditions:
+        found = template[index] = run(first_facts)
         outcome = found.outcome
         if outcome is _FAILED:
-            failed = True
+            shared_failed = True
         elif outcome is _UNKNOWN:
-            unknown = True
-    status = _status_from(version, failed, unknown)
-    version_from, version_until = shared.version_texts
-    # positional: this runs for every scheme and unit, and keyword arguments cost more to match
-    result = Result(scheme.id, scheme.unit, unit_id, unit_name, status, None, conditions, [], None, False, None,
-                    None, None, None, scheme.stacking_group, version_from, version_until, plan.fresh_notes(), {},
-                    None, order)
-    if status not in _PAYING:
-        return result  # nothing is computed, so the conditions and the status stay as they are
-    if isinstance(scheme, Relending):
-        _relending(result, scheme, version, facts, as_of, cat)
-    elif isinstance(scheme, Deadline):
-        _deadline(result, scheme, version, facts, as_of)
-    elif isinstance(scheme, Compliance):
-        _compliance(result, version, facts)
-    else:
-        computation, added, extra = _compute(scheme, version, facts, profile, as_of, unit_id)
-        result.conditions = conditions + added
-        result.extra.update(extra)
-        if computation is not None:
-            _fill(result, computation)
-    result.status = _status(version, result.conditions)
-    if result.status not in _PAYING:
-        result.amount_fen = None
-    return result
+            shared_unknown = True
+    unit_conditions, notes, pay = plan.unit_conditions, plan.notes, plan.pay
+    scheme = plan.scheme
+    scheme_id, unit_kind, stacking_group = scheme.id, scheme.unit, scheme.stacking_group
+    version_from, version_until = version_texts
+    for unit_id, unit_name, facts in units:
+        conditions = template.copy()
+        failed, unknown = shared_failed, shared_unknown
+        for index, run in unit_conditions:
+            found = conditions[index] = run(facts)
+            outcome = found.outcome
+            if outcome is _FAILED:
+                failed = True
+            elif outcome is _UNKNOWN:
+                unknown = True
+        if version is None:
+            status = _NOT_IN_FORCE
+        elif failed:
+            status = _INELIGIBLE
+        else:
+            status = _NEEDS_CONFIRMATION if unknown else _ELIGIBLE
+        # positional: this runs for every scheme and unit, and keyword arguments cost more to match
+        result = Result(scheme_id, unit_kind, unit_id, unit_name, status, None, conditions, [], None, False, None,
+                        None, None, None, stacking_group, version_from, version_until, list(notes), {}, None, order)
+        results.append(result)
+        if status is _INELIGIBLE or status is _NOT_IN_FORCE:
+            continue  # nothing is computed, so the conditions and the status stay as they are
+        checked = len(conditions)
+        pay(result, scheme, version, facts, profile, as_of, cat)
+        # the conditions the arithmetic added can only make the status worse
+        for condition in result.conditions[checked:]:
+            outcome = condition.outcome
+            if outcome is _FAILED:
+                failed = True
+            elif outcome is _UNKNOWN:
+                unknown = True
+        result.status = status = _INELIGIBLE if failed else (_NEEDS_CONFIRMATION if unknown else _ELIGIBLE)
+        if status is _INELIGIBLE:
+            result.amount_fen = None
 
 
 def _fill(result: Result, computation: Computation) -> None:
@@ -404,32 +470,80 @@ def _fill(result: Result, computation: Computation) -> None:
     result.base_fen = computation.base_fen
 
 
-def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str, Any], as_of: date,
-               cat: Catalogue) -> None:
-    tool = find_tool(cat.rates, version.tool)
+def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str, Any], profile: Profile,
+               as_of: date, cat: Catalogue) -> None:
+    tool = _tool(cat.rates, version.tool)
     try:
         entry = rate_entry_on(tool, version.tenor, as_of)
     except RateLookupError as error:
         result.notes.append({"kind": "error", "zh": error.zh, "en": error.en})
         return
-    rate = entry.values[version.tenor]
-    result.steps.append(Step(f"{tool.name_zh}（{version.tenor}）利率，自{entry.from_}起",
-                             f"{tool.name_en} ({version.tenor}) rate, effective {entry.from_}",
-                             value=format_rate(Decimal(rate)), cite=entry.cite))
-    result.extra.update({"tool": tool.id, "tenor": version.tenor, "relending_rate": rate,
-                         "rate_effective_from": entry.from_.isoformat()})
+    rate_step, extra = _rate_texts(tool, version.tenor, entry)
+    result.steps.append(rate_step)
+    result.extra.update(extra)
     share = version.share_of_principal
     principal = facts.get("loan.principal_fen")
     if share is not None and principal is not None:
         refinanced = apply_rate(principal, share.rate, version.rounding)
+        label_zh, label_en = _share_labels(share)
         result.steps.insert(0, Step("贷款本金", "loan principal", amount_fen=principal))
-        result.steps.insert(1, Step(f"人民银行按本金的{format_rate(share.rate)}提供再贷款",
-                                    f"PBoC refinances {format_rate(share.rate)} of the principal",
-                                    amount_fen=refinanced, cite=share.cite))
+        result.steps.insert(1, Step(label_zh, label_en, amount_fen=refinanced, cite=share.cite))
         result.extra["relending_principal_fen"] = refinanced
 
 
-def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, Any], as_of: date) -> None:
+# (id(rate table), tool id) -> (rate table, tool): the table is kept so an id is never reused while it is cached
+_TOOLS: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def _tool(table: Any, tool_id: str) -> Any:
+    """find_tool, looked up once per rate table and tool (an unknown tool is looked up, and fails, every time)."""
+    found = _TOOLS.get((id(table), tool_id))
+    if found is None or found[0] is not table:
+        tool = find_tool(table, tool_id)
+        if len(_TOOLS) >= 10_000:  # many catalogues built in one process (tests): start again
+            _TOOLS.clear()
+        found = _TOOLS[(id(table), tool_id)] = (table, tool)
+    return found[1]
+
+
+# id(share) -> (share, labels): a relending version's share of the principal, as its step reads; the share is kept
+# so an id is never reused while it is cached
+_SHARE_LABELS: dict[int, tuple[Any, tuple[str, str]]] = {}
+
+
+def _share_labels(share: Any) -> tuple[str, str]:
+    found = _SHARE_LABELS.get(id(share))
+    if found is None or found[0] is not share:
+        percent = format_rate(share.rate)
+        if len(_SHARE_LABELS) >= 10_000:  # many catalogues built in one process (tests): start again
+            _SHARE_LABELS.clear()
+        found = _SHARE_LABELS[id(share)] = (share, (f"人民银行按本金的{percent}提供再贷款",
+                                                    f"PBoC refinances {percent} of the principal"))
+    return found[1]
+
+
+# (id(tool), tenor, id(entry)) -> (tool, entry, texts): a rate table entry's step and result fields, written once
+# per entry of the rate table; the tool and entry are kept so an id is never reused while it is cached
+_RATE_TEXTS: dict[tuple[int, str, int], tuple[Any, Any, tuple[Step, dict[str, Any]]]] = {}
+
+
+def _rate_texts(tool: Any, tenor: str, entry: Any) -> tuple[Step, dict[str, Any]]:
+    """The relending rate's step (immutable, so shared) and the result's fields (copied into each result)."""
+    key = (id(tool), tenor, id(entry))
+    found = _RATE_TEXTS.get(key)
+    if found is None or found[0] is not tool or found[1] is not entry:
+        rate = entry.values[tenor]
+        step = Step(f"{tool.name_zh}（{tenor}）利率，自{entry.from_}起", f"{tool.name_en} ({tenor}) rate, effective {entry.from_}",
+                    value=format_rate(Decimal(rate)), cite=entry.cite)
+        extra = {"tool": tool.id, "tenor": tenor, "relending_rate": rate, "rate_effective_from": entry.from_.isoformat()}
+        if len(_RATE_TEXTS) >= 10_000:  # many catalogues built in one process (tests): start again
+            _RATE_TEXTS.clear()
+        found = _RATE_TEXTS[key] = (tool, entry, (step, extra))
+    return found[2]
+
+
+def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
+              cat: Catalogue) -> None:
     if scheme.event == "quarter_end":
         event = quarter_end(as_of)
     else:
@@ -460,7 +574,8 @@ def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, A
                          "is_overdue": answer.deadline < as_of})
 
 
-def _compliance(result: Result, version: Any, facts: dict[str, Any]) -> None:
+def _compliance(result: Result, scheme: Compliance, version: Any, facts: dict[str, Any], profile: Profile,
+                as_of: date, cat: Catalogue) -> None:
     violations = []
     for rule in version.rules:
         check = evaluate_condition(rule.violation_when, facts)
@@ -477,47 +592,90 @@ def _compliance(result: Result, version: Any, facts: dict[str, Any]) -> None:
 # --- the loan interest subsidy: tracks, 12-month windows, the per-enterprise yearly cap ---------------------
 
 
-def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profile, base_facts: dict[str, Any],
-                      as_of: date, order: int) -> list[Result]:
+def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
+                      profile: Profile, base_facts: dict[str, Any], as_of: date, order: int,
+                      units: _Units) -> list[Result]:
     if not profile.loans:
-        return [_placeholder(scheme, version, order)]
-    plan = _scheme_plan(scheme)
+        return [_placeholder(plan, version, version_texts, order)]
+    scheme = plan.scheme
     common = [run(base_facts) for run, _ in plan.conditions]
-    paid = {}
+    paid: dict[int, int] = {}
     for award in profile.awards:
         if award.scheme_id == scheme.id and award.date <= as_of:
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
-    # each loan's facts with the enterprise's, merged once for all tracks (the tracks only read them)
-    loan_fact_sets = [{**base_facts, **loan_facts(loan)} for loan in profile.loans]
-    options = [_track_option(scheme, plan, version, track, index, profile, base_facts, common, paid, order,
-                             loan_fact_sets)
-               for index, track in enumerate(scheme.tracks)]
-    viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
+    loans = [_LoanCheck(plan, version, loan, {**base_facts, **facts})
+             for loan, (_, _, facts) in zip(profile.loans, units.own_facts("loan"))]
+    options = [_track_option(plan, version, version_texts, index, base_facts, common, paid, order, loans)
+               for index in range(len(scheme.tracks))]
+    viable = [o for o in options if any(r.status is not _INELIGIBLE for r in o.results)]
     if viable:
-        best = max(viable, key=lambda o: (o["eligible"], o["potential"], -o["index"]))
+        best = max(viable, key=lambda o: (o.eligible, o.potential, -o.index))
     else:
         # no track fits: explain with the closest one (fewest failed conditions), so a high-tech firm that lost
         # its certificate is told that, not that it is not a manufacturer
-        best = min(options, key=lambda o: (sum(_failed_count(r) for r in o["results"]), o["index"]))
-    note_zh = f"按“{best['track'].label_zh}”路径计算"
-    note_en = f"Evaluated on the '{best['track'].label_en}' track"
+        best = min(options, key=lambda o: (sum(_failed_count(r) for r in o.results), o.index))
+    track = scheme.tracks[best.index]
+    note_zh = f"按“{track.label_zh}”路径计算"
+    note_en = f"Evaluated on the '{track.label_en}' track"
     others = [o for o in options if o is not best]
     if others:
         note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
-            f"{o['track'].label_zh}路径可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
+            f"{scheme.tracks[o.index].label_zh}路径可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
         note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
-            f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan" for o in others) + ")"
-    for result in best["results"]:
-        result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})
-        result.extra["track"] = best["track"].id
+            f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
+    _explain_subsidies(best, version, paid)
+    track_note = {"kind": "track", "zh": note_zh, "en": note_en}
+    for result in best.results:
+        result.notes = [track_note, *plan.notes]
+        result.extra["track"] = track.id
         if version is None:
-            result.status, result.amount_fen = Status.not_in_force, None
-    return best["results"]
+            result.status, result.amount_fen = _NOT_IN_FORCE, None
+    return best.results
+
+
+class _LoanCheck:
+    """What is the same for a loan on every track: the issue window and the scheme's loan conditions (with
+    what they decide about the status), and the loan's subsidy before the yearly cap, worked out when a track
+    first needs it."""
+
+    __slots__ = ("loan", "facts", "conditions", "failed", "unknown", "version", "_segments")
+
+    def __init__(self, plan: _SchemePlan, version: Any, loan: Any, facts: dict[str, Any]):
+        self.loan, self.facts, self.version, self._segments = loan, facts, version, None
+        failed = unknown = False
+        conditions = []
+        if version is not None:
+            label_zh, label_en, cite = plan.issue_windows[id(version)]
+            inside = version.issued_from <= loan.issue_date <= version.issued_until
+            failed = not inside
+            conditions.append(ConditionResult(label_zh, label_en, _MET if inside else _FAILED,
+                                              loan.issue_date.isoformat(), cite))
+        for run in plan.loan_runs:
+            condition = run(facts)
+            conditions.append(condition)
+            outcome = condition.outcome
+            if outcome is _FAILED:
+                failed = True
+            elif outcome is _UNKNOWN:
+                unknown = True
+        self.conditions, self.failed, self.unknown = conditions, failed, unknown
+
+    def segments(self) -> list[Any]:
+        if self._segments is None:
+            loan, version = self.loan, self.version
+            self._segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date,
+                                              loan.maturity_date, version.share.rate, version.subsidy_months.value,
+                                              version.rounding)
+        return self._segments
 
 
 def _failed_count(result: Result) -> int:
     """len(result.failed()), counted without writing out the failed leaves."""
-    return sum(_failed_leaf_count(condition) for condition in result.conditions)
+    count = 0
+    for condition in result.conditions:
+        if condition.outcome is _FAILED:  # the others have no failed leaves
+            count += _failed_leaf_count(condition)
+    return count
 
 
 def _failed_leaf_count(condition: ConditionResult) -> int:
@@ -526,47 +684,88 @@ def _failed_leaf_count(condition: ConditionResult) -> int:
         return 0
     if not condition.children:
         return 1
-    return sum(_failed_leaf_count(child) for child in condition.children) or 1
+    count = 0
+    for child in condition.children:
+        if child.outcome is _FAILED:
+            count += _failed_leaf_count(child)
+    return count or 1
 
 
-def _track_runs(scheme: LoanInterestSubsidy, track: Any) -> tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]]:
-    """A track's compiled conditions: (the enterprise's, the loan's: the scheme's own loan conditions, then the
-    track's). Built once per scheme, in its plan."""
-    return (tuple(compiled(c) for c in track.enterprise_conditions),
-            tuple(compiled(c) for c in scheme.loan_conditions + track.loan_conditions))
+def _track_runs(track: Any) -> tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]]:
+    """A track's own compiled conditions: (the enterprise's, the loan's; a loan's result lists the scheme's loan
+    conditions before these). Built once per scheme, in its plan."""
+    return tuple(compiled(c) for c in track.enterprise_conditions), tuple(compiled(c) for c in track.loan_conditions)
 
 
-def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, track: Any, index: int,
-                  profile: Profile, base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
-                  order: int, loan_fact_sets: list[dict[str, Any]]) -> dict[str, Any]:
+class _TrackOption:
+    """One track's results for the enterprise's loans, with what each loan is granted. Only the chosen track's
+    results are explained (steps, caps, notes): the others only need their amounts and conditions."""
+
+    __slots__ = ("index", "results", "eligible", "potential", "pending", "allocated", "cap")
+
+    def __init__(self, index: int, results: list[Result], pending: list[tuple[Result, Any, list[Any]]],
+                 allocated: dict[str, dict[int, int]], cap: int):
+        self.index, self.results, self.pending, self.allocated, self.cap = index, results, pending, allocated, cap
+        self.eligible = sum(r.amount_fen or 0 for r in results if r.status is _ELIGIBLE)
+        self.potential = sum(r.amount_fen or 0 for r in results
+                             if r.status is _ELIGIBLE or r.status is _NEEDS_CONFIRMATION)
+
+
+def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None], index: int,
+                  base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int], order: int,
+                  loans: list[_LoanCheck]) -> _TrackOption:
+    scheme_id = plan.scheme.id
     enterprise_runs, loan_runs = plan.track_runs[index]
     enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
-    version_fields = plan.version_fields(version)
-    pending: list[tuple[Result, Any]] = []
+    enterprise_failed = enterprise_unknown = False
+    for condition in enterprise_conditions:
+        outcome = condition.outcome
+        if outcome is _FAILED:
+            enterprise_failed = True
+        elif outcome is _UNKNOWN:
+            enterprise_unknown = True
+    version_from, version_until = version_texts
+    pending: list[tuple[Result, Any, list[Any]]] = []
     results = []
-    for loan, facts in zip(profile.loans, loan_fact_sets):
-        conditions = enterprise_conditions + _issue_window(version, loan.issue_date) + [
-            run(facts) for run in loan_runs]
-        result = Result(scheme.id, "loan", loan.id, loan.lender, _status(True, conditions), None,
-                        conditions, notes=plan.fresh_notes(), order=order, **version_fields)
+    for check in loans:
+        failed, unknown = enterprise_failed or check.failed, enterprise_unknown or check.unknown
+        conditions = enterprise_conditions + check.conditions
+        for run in loan_runs:
+            condition = run(check.facts)
+            conditions.append(condition)
+            outcome = condition.outcome
+            if outcome is _FAILED:
+                failed = True
+            elif outcome is _UNKNOWN:
+                unknown = True
+        status = _INELIGIBLE if failed else (_NEEDS_CONFIRMATION if unknown else _ELIGIBLE)
+        loan = check.loan
+        # notes are the chosen track's only (see _interest_subsidy); not in a stacking group
+        result = Result(scheme_id, "loan", loan.id, loan.lender, status, None, conditions, [], None, False, None,
+                        None, None, None, None, version_from, version_until, [], {}, None, order)
         results.append(result)
-        if result.status in (Status.eligible, Status.needs_confirmation) and version is not None:
-            segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
-                                        version.share.rate, version.subsidy_months.value, version.rounding)
-            pending.append((result, (loan, segments)))
+        if status is not _INELIGIBLE and version is not None:
+            pending.append((result, loan, check.segments()))
     # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
-    pending.sort(key=lambda item: (item[0].status is not Status.eligible, item[1][0].issue_date, item[1][0].id))
+    pending.sort(key=lambda item: (item[0].status is not _ELIGIBLE, item[1].issue_date, item[1].id))
     cap = version.annual_cap_per_enterprise.fen if version else 0
-    allocated = allocate_annual_cap([(loan.id, segments) for _, (loan, segments) in pending], cap, paid)
-    for result, (loan, segments) in pending:
+    allocated = allocate_annual_cap([(loan.id, segments) for _, loan, segments in pending], cap, paid)
+    for result, loan, _ in pending:
+        result.amount_fen = sum(allocated[loan.id].values())
+    return _TrackOption(index, results, pending, allocated, cap)
+
+
+def _explain_subsidies(option: _TrackOption, version: Any, paid: dict[int, int]) -> None:
+    """The chosen track's arithmetic per loan: the yearly segments, the cap and the room left under it."""
+    cap, allocated = option.cap, option.allocated
+    for result, loan, segments in option.pending:
         granted = allocated[loan.id]
-        result.amount_fen = sum(granted.values())
         result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}
-        for other in pending:
-            for year, amount in allocated[other[1][0].id].items():
+        for _, other, _ in option.pending:
+            for year, amount in allocated[other.id].items():
                 if year in used:
                     used[year] += amount
         result.headroom_fen = min((cap - used[year] for year in used), default=cap)
@@ -576,20 +775,6 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
         result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
                                     cite=version.annual_cap_per_enterprise.cite))
-    eligible = sum(r.amount_fen or 0 for r in results if r.status is Status.eligible)
-    potential = sum(r.amount_fen or 0 for r in results if r.status in (Status.eligible, Status.needs_confirmation))
-    return {"track": track, "results": results, "eligible": eligible, "potential": potential,
-            "index": index}
-
-
-
-def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
-    if version is None:
-        return []
-    inside = version.issued_from <= issued <= version.issued_until
-    return [ConditionResult(f"贷款在{version.issued_from}至{version.issued_until}期间新发放",
-                            f"Loan newly issued between {version.issued_from} and {version.issued_until}",
-                            Outcome.met if inside else Outcome.failed, issued.isoformat(), version.issue_window_cite)]
 
 
 # --- stacking -----------------------------------------------------------------------------------------------
@@ -597,17 +782,17 @@ def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
 
 def _apply_stacking(results: list[Result]) -> None:
     """从优、就高、不重复: in each stacking group, each unit keeps only its highest award; the rest are superseded."""
+    # only the results with an amount to pay compete; the others are left as they are
     groups: dict[tuple[str, str, str | None], list[Result]] = {}
     for result in results:
-        if result.stacking_group and result.unit_id is not None:
+        if (result.amount_fen is not None and result.stacking_group and result.unit_id is not None
+                and (result.status is _ELIGIBLE or result.status is _NEEDS_CONFIRMATION)):
             # a project and a loan may share an id; they are different units
             groups.setdefault((result.stacking_group, result.unit_kind, result.unit_id), []).append(result)
-    for members in groups.values():
-        candidates = [r for r in members
-                      if r.status in (Status.eligible, Status.needs_confirmation) and r.amount_fen is not None]
+    for candidates in groups.values():
         if len(candidates) < 2:
             continue
-        winner = max(candidates, key=lambda r: (r.amount_fen, r.status is Status.eligible, -r.order))
+        winner = max(candidates, key=lambda r: (r.amount_fen, r.status is _ELIGIBLE, -r.order))
         for result in candidates:
             if result is not winner:
                 result.status = Status.superseded

@@ -84,8 +84,20 @@ def yuan_to_fen(value: object) -> Fen:
     return Fen(int("".join(map(str, digits)) or "0") * 10 ** (exponent + 2))
 
 
+_CENT = Decimal("0.01")
+
+
 def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(_CENT)
+
+
+def grouped_yuan(fen: int) -> str:
+    """f"{fen_to_yuan(fen):,}" (1234567 -> "12,345.67"), in integer arithmetic: engine results write it for every
+    amount they show."""
+    if abs(fen) >= 10**26:  # beyond the 28 digits Decimal keeps: let it answer (or fail) as it does
+        return f"{fen_to_yuan(fen):,}"
+    yuan, cents = divmod(abs(fen), FEN_PER_YUAN)
+    return f"{'-' if fen < 0 else ''}{yuan:,}.{cents:02d}"
 
 
 def format_cny(fen: int) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .conditions import Outcome, kleene_all, kleene_any
+from .conditions import Outcome
 
 if TYPE_CHECKING:
     from .profile import Enterprise
@@ -93,31 +93,56 @@ def _index_of(table: SmeSizeFile) -> _CategoryIndex:
     return found
 
 
-def _figures(enterprise: Enterprise) -> dict[str, int | None]:
-    return {
-        "employees": enterprise.employees,
-        "revenue_wan": enterprise.revenue_fen,
-        "assets_wan": enterprise.total_assets_fen,
-    }
+_METRICS = ("employees", "revenue_wan", "assets_wan")
+
+
+def _figures(enterprise: Enterprise) -> tuple[int | None, int | None, int | None]:
+    """The enterprise's figures in _METRICS order."""
+    return enterprise.employees, enterprise.revenue_fen, enterprise.total_assets_fen
 
 
 def _threshold(metric: str, bound: int) -> int:
     return bound if metric == "employees" else bound * _WAN_FEN
 
 
-def _compare(figures: dict[str, int | None], bounds: SizeBounds, below: bool) -> list[Outcome]:
-    outcomes = []
-    for metric in ("employees", "revenue_wan", "assets_wan"):
-        bound = getattr(bounds, metric)
-        if bound is None:
-            continue
-        value = figures[metric]
+# id(bounds) -> (bounds, ((position in _METRICS, threshold), ...)) for the bounds the table gives; the bounds are
+# the size table's, so this is worked out once each, and they are kept so an id is never reused while cached
+_THRESHOLDS: dict[int, tuple[SizeBounds, tuple[tuple[int, int], ...]]] = {}
+
+
+def _thresholds(bounds: SizeBounds) -> tuple[tuple[int, int], ...]:
+    found = _THRESHOLDS.get(id(bounds))
+    if found is None or found[0] is not bounds:
+        if len(_THRESHOLDS) >= 10_000:  # many catalogues built in one process (tests): start again
+            _THRESHOLDS.clear()
+        given = tuple((position, _threshold(metric, getattr(bounds, metric))) for position, metric in enumerate(_METRICS)
+                      if getattr(bounds, metric) is not None)
+        found = _THRESHOLDS[id(bounds)] = (bounds, given)
+    return found[1]
+
+
+def _any_below(figures: tuple[int | None, ...], bounds: SizeBounds) -> Outcome:
+    """kleene_any of "figure < bound" over the bounds given: met as soon as one figure is below its bound."""
+    outcome = Outcome.failed
+    for position, threshold in _thresholds(bounds):
+        value = figures[position]
         if value is None:
-            outcomes.append(Outcome.unknown)
-        else:
-            hit = value < _threshold(metric, bound) if below else value >= _threshold(metric, bound)
-            outcomes.append(Outcome.met if hit else Outcome.failed)
-    return outcomes
+            outcome = Outcome.unknown
+        elif value < threshold:
+            return Outcome.met
+    return outcome
+
+
+def _all_at_least(figures: tuple[int | None, ...], bounds: SizeBounds) -> Outcome:
+    """kleene_all of "figure >= bound" over the bounds given: failed as soon as one figure is below its bound."""
+    outcome = Outcome.met
+    for position, threshold in _thresholds(bounds):
+        value = figures[position]
+        if value is None:
+            outcome = Outcome.unknown
+        elif value < threshold:
+            return Outcome.failed
+    return outcome
 
 
 def _describe_bounds(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
@@ -158,14 +183,14 @@ def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) ->
         reasons_en.append(why_en)
         return SizeClassification(size, category.id, category.label_zh, tuple(reasons_zh), tuple(reasons_en))
 
-    is_sme = kleene_any(_compare(figures, category.sme_if_below_any, below=True))
+    is_sme = _any_below(figures, category.sme_if_below_any)
     sme_zh, sme_en = _describe(category.sme_if_below_any, "或", " or ", "<")
     if is_sme is Outcome.failed:
         return finish("large", f"不满足中小企业上限（{sme_zh}），为大型企业", f"Not below the SME bounds ({sme_en}): large")
     if is_sme is Outcome.unknown:
         return finish(None, f"缺少判断所需数据（{sme_zh}）", f"Missing figures to decide ({sme_en})")
     for size, bounds in (("medium", category.medium_if_all_at_least), ("small", category.small_if_all_at_least)):
-        outcome = kleene_all(_compare(figures, bounds, below=False))
+        outcome = _all_at_least(figures, bounds)
         text_zh, text_en = _describe(bounds, "且", " and ", "≥")
         if outcome is Outcome.met:
             label_zh, label_en = _LABELS[size]

@@ -90,12 +90,12 @@ def test_compiled_track_conditions_answer_like_the_conditions_themselves():
     facts = {name: None for name in engine.FACTS}
     facts["as_of"] = date(2026, 6, 1)
     for scheme in schemes:
-        for track in scheme.tracks:
-            enterprise_runs, loan_runs = engine._track_runs(scheme, track)
+        plan = engine._scheme_plan(scheme)
+        assert [run(facts) for run in plan.loan_runs] == [evaluate_condition(c, facts) for c in scheme.loan_conditions]
+        for track, (enterprise_runs, loan_runs) in zip(scheme.tracks, plan.track_runs, strict=True):
             assert [run(facts) for run in enterprise_runs] == [evaluate_condition(c, facts)
                                                                for c in track.enterprise_conditions]
-            assert [run(facts) for run in loan_runs] == [evaluate_condition(c, facts) for c in
-                                                         scheme.loan_conditions + track.loan_conditions]
+            assert [run(facts) for run in loan_runs] == [evaluate_condition(c, facts) for c in track.loan_conditions]
 
 
 def test_the_failed_leaf_count_equals_the_failed_leaves_written_out():

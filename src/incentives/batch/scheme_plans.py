@@ -1,9 +1,10 @@
 """One scheme (all kinds but the loan interest subsidy) -> polars expressions for status, amount and caps.
 
-Mirrors evaluate._evaluate_unit and evaluate._compute: the scheme's conditions, then the conditions the
-calculator adds (a base it needs, a tier it must find, room under a cumulative cap), then the arithmetic in
-exact integers: base × rate is base × numerator // denominator of the Decimal rate, so no float ever touches
-an amount. The version in force is chosen once, since the whole batch has one evaluation date.
+Mirrors evaluate._evaluate_units and the per-kind arithmetic it picks (evaluate._pay_for): the scheme's
+conditions, then the conditions the calculator adds (a base it needs, a tier it must find, room under a
+cumulative cap), then the arithmetic in exact integers: base × rate is base × numerator // denominator of the
+Decimal rate, so no float ever touches an amount. The version in force is chosen once, since the whole batch
+has one evaluation date.
 """
 
 from __future__ import annotations
