@@ -8,6 +8,8 @@ unknown enterprise as dangling, so nothing disappears and enterprise rows in = e
 The same checks as the profile models, written as polars expressions so a million rows take about a second:
 amounts in yuan to integer fen exactly (no floats), regions and industry codes against the bundled tables, and
 the unified social credit code's check digit (the same algorithm as stdnum.cn.uscc, tested against it).
+Most input is already clean: cells that pass a cheap test (clean_cells.py) keep their value, and only the rows
+with a cell that fails one get the full parse.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from .. import industry as industry_table
 from .. import regions as region_table
 from ..profile import MAX_YUAN
+from . import clean_cells
 from .readers import COLUMNS, ROW, SHEET_ZH, TABLES, RawInput, RawTable
 from .tables import Column, Tables, schema
 
@@ -450,7 +453,7 @@ class _Checked:
     errors: pl.DataFrame  # ROW, column (contract name), value (as written), code
 
 
-def _check_table(raw: RawTable) -> _Checked:
+def _check_table(raw: RawTable, fast_paths: bool = True) -> _Checked:
     frame = raw.frame if isinstance(raw.frame, pl.DataFrame) else raw.frame.collect()
     columns = COLUMNS[raw.table]
     present = [c for c in columns if c.name in frame.columns]
@@ -458,17 +461,9 @@ def _check_table(raw: RawTable) -> _Checked:
     data_columns = [c.name for c in present]
     if data_columns:
         frame = _without_blank_rows(frame, data_columns)
-    values, codes = [], []
-    stages = Stages()
-    for column in present:
-        value, code = _parse(column, pl.col(column.name), frame.schema[column.name], frame,
-                             column.name in raw.fen_columns, stages.keep)
-        if column.required:
-            code = pl.when(value.is_null() & code.is_null()).then(pl.lit("required")).otherwise(code)
-        values.append(value.cast(column.dtype).alias(column.name))
-        codes.append(code.cast(pl.String).alias(f"{column.name}__code"))
-    missing = [pl.lit(None, dtype=c.dtype).alias(c.name) for c in columns if c.name not in frame.columns]
-    checked = stages.apply(frame.lazy()).select(pl.col(ROW), *values, *codes, *missing).collect()
+    fen = raw.fen_columns
+    clean = _clean_tests(frame, present, fen) if fast_paths else {}
+    checked = _checked_rows(frame, columns, present, fen, clean)
     parts = []
     code_columns = [f"{column.name}__code" for column in present]
     # the few rows with a problem, found in one pass; then column by column among those only
@@ -478,7 +473,7 @@ def _check_table(raw: RawTable) -> _Checked:
         bad = flagged.filter(pl.col(f"{column.name}__code").is_not_null())
         if bad.height:
             original = frame.join(bad.select(ROW), on=ROW, how="semi").select(
-                ROW, pl.col(column.name).cast(pl.String).alias("value"))
+                ROW, _as_written(column.name, frame.schema[column.name]).alias("value"))
             parts.append(bad.select(ROW, pl.lit(column.name).alias("column"), pl.col(f"{column.name}__code")
                                     .alias("code")).join(original, on=ROW, how="left"))
     values_frame = checked.select(ROW, *[c.name for c in columns])
@@ -486,6 +481,97 @@ def _check_table(raw: RawTable) -> _Checked:
     errors = (pl.concat(parts, how="diagonal_relaxed") if parts
               else pl.DataFrame(schema={ROW: pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String}))
     return _Checked(values_frame, errors.select(ROW, "column", "value", "code"))
+
+
+_POSITION = "__position"
+
+
+def _checked_rows(frame: pl.DataFrame, columns: tuple[Column, ...], present: list[Column], fen: frozenset[str],
+                  clean: dict[str, tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """ROW, each contract column parsed and `<name>__code` per present column, in the frame's row order.
+
+    Cells that pass their clean test keep their raw value; the rows where any test fails get the full check,
+    so a file with a few bad cells pays for those rows only.
+    """
+    if not clean:
+        return _parsed(frame, columns, present, fen, {})
+    kept = {name: value for name, (_, value) in clean.items()}
+    passed = frame.select(pl.all_horizontal([test for test, _ in clean.values()]).alias("passed")).get_column("passed")
+    if passed.all():
+        return _parsed(frame, columns, present, fen, kept)
+    numbered = frame.with_row_index(_POSITION)
+    position = pl.col(_POSITION)
+    return pl.concat([_parsed(numbered.filter(passed), columns, present, fen, kept, position),
+                      _parsed(numbered.filter(~passed), columns, present, fen, {}, position)]
+                     ).sort(_POSITION).drop(_POSITION)
+
+
+def _parsed(frame: pl.DataFrame, columns: tuple[Column, ...], present: list[Column], fen: frozenset[str],
+            kept: dict[str, pl.Expr], *extra: pl.Expr) -> pl.DataFrame:
+    """The full check of each present column, except those in `kept` (value as is), whose every cell passed."""
+    values, codes = [], []
+    stages = Stages()
+    for column in present:
+        if column.name in kept:
+            value, code = kept[column.name], _no_error()
+        else:
+            value, code = _parse(column, pl.col(column.name), frame.schema[column.name], frame,
+                                 column.name in fen, stages.keep)
+        if column.required:
+            code = pl.when(value.is_null() & code.is_null()).then(pl.lit("required")).otherwise(code)
+        values.append(value.cast(column.dtype).alias(column.name))
+        codes.append(code.cast(pl.String).alias(f"{column.name}__code"))
+    missing = [pl.lit(None, dtype=c.dtype).alias(c.name) for c in columns if c.name not in frame.columns]
+    return stages.apply(frame.lazy()).select(pl.col(ROW), *extra, *values, *codes, *missing).collect()
+
+
+def _clean_tests(frame: pl.DataFrame, present: list[Column],
+                 fen: frozenset[str]) -> dict[str, tuple[pl.Expr, pl.Expr]]:
+    """Column name -> (row test, value of a cell that passes), for the columns with a cheap test (clean_cells.py)."""
+    tests = {}
+    for column in present:
+        raw = pl.col(column.name)
+        dtype = frame.schema[column.name]
+        if frame.get_column(column.name).null_count() == frame.height:
+            # an empty column: every parser gives null and no error
+            tests[column.name] = (raw.is_null(), pl.lit(None, dtype=column.dtype))
+        elif dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String):
+            found = _clean_test(column, raw, dtype, frame, column.name in fen)
+            if found is not None:
+                tests[column.name] = ((raw.is_null() | found).fill_null(False), raw)
+    return tests
+
+
+def _clean_test(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.DataFrame,
+                in_fen: bool) -> pl.Expr | None:
+    """The clean test for text (or list-of-text) cells of one column, mirroring _parse; None for no cheap test."""
+    name = column.name
+    if isinstance(column.dtype, pl.List):
+        return clean_cells.list_of(raw, column.enum or ()) if isinstance(dtype, pl.List) else None
+    if column.dtype != pl.String or name == "uscc":
+        return None  # amounts, counts, yes/no and dates written as text need their parse; so does the check digit
+    if name in ("annual_rate", "industry_code"):
+        def check(distinct: pl.DataFrame) -> pl.DataFrame:
+            cells = distinct.rename({"raw": name})
+            stages = Stages()
+            value, code = _parse(column, pl.col(name), dtype, cells, in_fen, stages.keep)
+            return stages.apply(cells.lazy()).select(pl.col(name).alias("raw"), value.cast(column.dtype).alias("value"),
+                                                     code.alias("code")).collect()
+
+        return clean_cells.unchanged_distinct(raw, frame, check)
+    if name in ("project_id", "loan_id", "unit_id"):
+        return clean_cells.unchanged_identifier(raw, _IDENT)
+    if column.enum is not None:
+        return clean_cells.one_of(raw, column.enum)
+    limit = _TEXT_LIMITS.get(name, 20 if name in _REGION_COLUMNS else 200)
+    return clean_cells.unchanged_text(raw, limit, integral=name == "enterprise_id")
+
+
+def _as_written(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A cell as the report shows it: text, and a list (from Parquet) as its items joined the way files write them."""
+    if isinstance(dtype, pl.List):
+        return pl.col(name).cast(pl.List(pl.String)).list.join(";")
+    return pl.col(name).cast(pl.String)
 
 
 def _without_blank_rows(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -519,7 +605,8 @@ def _cross_checks(table: str, values: pl.DataFrame, original: pl.DataFrame) -> l
             parts.append(_with_original(late, original))
     keys = {"enterprises": ["enterprise_id"], "projects": ["enterprise_id", "project_id"],
             "loans": ["enterprise_id", "loan_id"]}.get(table)
-    if keys:
+    # as many distinct key hashes as rows proves every key distinct (a collision only sends it to the full check)
+    if keys and values.select(pl.struct(keys).hash().n_unique()).item() < values.height:
         duplicated = values.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
                                    & pl.struct(keys).is_duplicated())
         if duplicated.height:
@@ -581,9 +668,12 @@ def empty_errors() -> pl.DataFrame:
     return pl.DataFrame(schema=ERROR_SCHEMA)
 
 
-def validate(raw: RawInput) -> Validated:
-    """Check every table; reject enterprises with any error, report everything, keep the rest typed."""
-    checked = {name: _check_table(table) for name, table in raw.tables.items()}
+def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
+    """Check every table; reject enterprises with any error, report everything, keep the rest typed.
+
+    `fast_paths=False` checks every cell in full: the reference the clean-cell tests are tested against.
+    """
+    checked = {name: _check_table(table, fast_paths) for name, table in raw.tables.items()}
     for name in TABLES:
         if name not in checked:
             checked[name] = _Checked(pl.DataFrame(schema={ROW: pl.Int64, **schema(COLUMNS[name])}),

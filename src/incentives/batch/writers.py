@@ -316,14 +316,23 @@ def write_coded_parquet(frame: pl.DataFrame, path: Path, coded: list[str], row_g
 
     Row groups go to Arrow one at a time, the next one converted on another core while the writer encodes the
     current one (both release the GIL): the conversion no longer adds to the write, and only one row group's
-    Arrow copy is held at a time instead of the whole table's.
+    Arrow copy is held at a time instead of the whole table's. An Enum column's categories go to Arrow once;
+    each row group then only wraps its codes around them (see _EnumToArrow).
     """
     import pyarrow.parquet as pq
 
-    numeric = [column for column, dtype in (schema or frame.schema).items() if dtype.is_numeric() or dtype == pl.Boolean]
+    schema = schema or frame.schema
+    numeric = [column for column, dtype in schema.items() if dtype.is_numeric() or dtype == pl.Boolean]
+    enums = {column: _EnumToArrow(dtype) for column, dtype in schema.items() if isinstance(dtype, pl.Enum)}
+    others = [column for column in schema if column not in enums]
 
     def row_group(start: int) -> Any:
-        return _narrow_dictionaries(frame.slice(start, row_group_rows).to_arrow())
+        import pyarrow as pa
+
+        piece = frame.slice(start, row_group_rows)
+        converted = piece.select(others).to_arrow()
+        return pa.Table.from_arrays([enums[column].array(piece.get_column(column)) if column in enums
+                                     else converted.column(column) for column in schema], names=list(schema))
 
     starts = range(0, frame.height, row_group_rows)
     table = row_group(0)
@@ -343,24 +352,28 @@ _DICTIONARY_PAGE_BYTES = 8 << 20
 _NARROW_ABOVE = 1 << 16  # dictionaries at most this long are written whole
 
 
-def _narrow_dictionaries(table: Any) -> Any:
-    """The table with each long dictionary cut to the range of entries its rows use (same values)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class _EnumToArrow:
+    """An Enum column's slices as Arrow dictionary arrays over one Arrow copy of its categories.
 
-    columns = []
-    for column in table.columns:
-        if pa.types.is_dictionary(column.type) and column.num_chunks and \
-                sum(len(chunk.dictionary) for chunk in column.chunks) > _NARROW_ABOVE:
-            array = column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
-            bounds = pc.min_max(array.indices)
-            low, high = bounds["min"].as_py(), bounds["max"].as_py()
-            if low is not None and high - low + 1 < len(array.dictionary):
-                indices = pc.subtract(array.indices, pa.scalar(low, array.indices.type))
-                column = pa.chunked_array([pa.DictionaryArray.from_arrays(
-                    indices, array.dictionary.slice(low, high - low + 1), ordered=array.type.ordered)])
-        columns.append(column)
-    return pa.Table.from_arrays(columns, schema=table.schema)
+    polars' own conversion copies every category into each slice's dictionary: for an Enum of a million ids,
+    a million strings per row group. Here the codes are the indices as they are (no copy), and a long
+    dictionary is cut to the range of entries the slice uses (a view), as the rows of a row group use a
+    narrow range of ids.
+    """
+
+    def __init__(self, dtype: pl.Enum):
+        self.categories = dtype.categories.to_arrow()
+
+    def array(self, column: pl.Series) -> Any:
+        import pyarrow as pa
+
+        codes = column.to_physical()
+        dictionary = self.categories
+        low, high = codes.min(), codes.max()
+        if len(dictionary) > _NARROW_ABOVE and low is not None and high - low + 1 < len(dictionary):
+            codes = (codes - low).cast(codes.dtype)
+            dictionary = dictionary.slice(low, high - low + 1)
+        return pa.DictionaryArray.from_arrays(codes.to_arrow(), dictionary, ordered=True)
 
 
 def format_of(output: Path, requested: str | None) -> str:
