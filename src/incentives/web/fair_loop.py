@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 
 # How long a worker leaves the listening socket to the others after a wake-up: long enough for a worker woken by
 # the same connection to get a core on a busy machine, short enough not to matter to a visitor (a new
@@ -56,17 +57,26 @@ class TurnTakingLoop(asyncio.SelectorEventLoop):
             self.call_later(TURN_SECONDS, self._resume_accepting, fd,
                             (protocol_factory, sock, sslcontext, server, backlog, *args), kwargs)
 
-        def _accept_connection2(self, *args, **kwargs):
+        def _accept_connection2(self, protocol_factory, conn, *args, **kwargs):
             # asyncio calls this (it returns the coroutine that sets the connection up) only for a connection
             # it has just accepted
             self._accepted = True
-            return super()._accept_connection2(*args, **kwargs)
+            no_delay(conn)
+            return super()._accept_connection2(protocol_factory, conn, *args, **kwargs)
 
         def _resume_accepting(self, fd, args, kwargs) -> None:
             sock, server = args[1], args[3]
             # a server closed during the pause has closed its socket (and the fd may belong to another file)
             if sock.fileno() == fd and (server is None or server.is_serving()):
                 self._add_reader(fd, self._accept_connection, *args, **kwargs)
+
+
+def no_delay(conn: socket.socket) -> None:
+    """Send each response as soon as it is written (TCP_NODELAY). asyncio sets it only on sockets it knows to be
+    TCP, and the workers' copy of the supervisor's listening socket does not say so: with Nagle's algorithm on,
+    the last part of a response waited for the client's delayed acknowledgement, 40 ms and more."""
+    if conn.family in (socket.AF_INET, socket.AF_INET6):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 # uvicorn's `loop` setting is an import string of the loop factory; one worker has no one to take turns with
