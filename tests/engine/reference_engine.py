@@ -1,4 +1,5 @@
-"""The scalar engine as first written, kept as the reference its prepared paths are tested against.
+"""The scalar engine as first written, kept as the reference its prepared paths are tested against (the parts
+that have not changed since are imported from the engine).
 
 Conditions are interpreted from the tree (`reference_condition`) instead of compiled, every note is copied,
 every track is explained in full, and the facts and the size class are read the long way, as first written.
@@ -42,7 +43,13 @@ from incentives.scheme_files import (
     TieredPercentOfBase,
 )
 from incentives.schemes import Catalogue, catalogue as bundled_catalogue
-from incentives.sme_size import _LABELS, _WAN_FEN, SizeClassification, category_for
+from incentives.sme_size import _LABELS, SizeClassification, category_for
+
+# the parts the engine still has as first written are its own: only what has changed is kept here
+from incentives.conditions import _show
+from incentives.evaluate import Evaluation, _awards, _fill, _implicit, _tiered
+from incentives.facts import fund_facts
+from incentives.sme_size import _describe_bounds, _threshold
 
 Evaluator = Any
 
@@ -104,15 +111,6 @@ def _test(operator: str, operand: Any, value: Any) -> bool:
     if operator == "is_":
         return bool(value) is operand
     raise AssertionError(operator)
-
-
-def _show(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) if value else "—"
-    return str(value)
-
 
 
 # --- facts, read the long way ---------------------------------------------------------------------------------
@@ -197,18 +195,6 @@ def loan_facts(loan: Loan) -> dict[str, Any]:
     }
 
 
-def fund_facts(fund: Fund | None) -> dict[str, Any]:
-    if fund is None:
-        return {"fund.is_present": False, "fund.established_date": None, "fund.first_paid_in_date": None,
-                "fund.fiscal_year_end": None}
-    return {
-        "fund.is_present": True,
-        "fund.established_date": fund.established_date,
-        "fund.first_paid_in_date": fund.first_paid_in_date,
-        "fund.fiscal_year_end": fund.fiscal_year_end,
-    }
-
-
 def investment_facts(investment: FundInvestment) -> dict[str, Any]:
     return {
         "investment.industry_catalogue": _value(investment.industry_catalogue) if investment.industry_catalogue else None,
@@ -235,10 +221,6 @@ def _figures(enterprise: Enterprise) -> dict[str, int | None]:
     }
 
 
-def _threshold(metric: str, bound: int) -> int:
-    return bound if metric == "employees" else bound * _WAN_FEN
-
-
 def _compare(figures: dict[str, int | None], bounds: SizeBounds, below: bool) -> list[Outcome]:
     outcomes = []
     for metric in ("employees", "revenue_wan", "assets_wan"):
@@ -252,18 +234,6 @@ def _compare(figures: dict[str, int | None], bounds: SizeBounds, below: bool) ->
             hit = value < _threshold(metric, bound) if below else value >= _threshold(metric, bound)
             outcomes.append(Outcome.met if hit else Outcome.failed)
     return outcomes
-
-
-def _describe_bounds(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
-    names = {"employees": ("从业人员", "staff", "人", "persons"), "revenue_wan": ("营业收入", "revenue", "万元", "×10k yuan"),
-             "assets_wan": ("资产总额", "assets", "万元", "×10k yuan")}
-    zh, en = [], []
-    for metric, (name_zh, name_en, unit_zh, unit_en) in names.items():
-        bound = getattr(bounds, metric)
-        if bound is not None:
-            zh.append(f"{name_zh}{op}{bound}{unit_zh}")
-            en.append(f"{name_en} {op} {bound} {unit_en}")
-    return joiner_zh.join(zh), joiner_en.join(en)
 
 
 def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) -> SizeClassification:
@@ -297,33 +267,7 @@ def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) ->
 # --- the engine -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Evaluation:
-    as_of: date
-    rules_version: str
-    profile: Profile
-    size: SizeClassification
-    results: list[Result]
-    catalogue: Catalogue
-
-    @property
-    def total_fen(self) -> int:
-        return sum(r.amount_fen or 0 for r in self.results if r.status is Status.eligible)
-
-    @property
-    def potential_total_fen(self) -> int:
-        return sum(r.amount_fen or 0 for r in self.results
-                   if r.status in (Status.eligible, Status.needs_confirmation))
-
-
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def _implicit(label_zh: str, label_en: str, outcome: Outcome, actual: str | None = None,
-              confirm: tuple[str, str] | None = None) -> ConditionResult:
-    """A condition the calculator adds itself (an amount it needs, a tier it must find)."""
-    return ConditionResult(label_zh, label_en, outcome, actual, None,
-                           confirm[0] if confirm else None, confirm[1] if confirm else None)
 
 
 _FAILED, _UNKNOWN = Outcome.failed, Outcome.unknown
@@ -416,19 +360,6 @@ def _base(facts: dict[str, Any], name: str, label_zh: str, label_en: str) -> tup
     return value, _implicit(f"已填写{label_zh}", f"{label_en} is given", Outcome.met, f"{fen_to_yuan(value):,}")
 
 
-def _awards(profile: Profile, scheme_id: str, as_of: date, unit_id: str | None = None, year: int | None = None) -> int:
-    total = 0
-    for award in profile.awards:
-        if award.scheme_id != scheme_id or award.date > as_of:
-            continue
-        if year is not None and award.date.year != year:
-            continue
-        if unit_id is not None and award.unit_id is not None and award.unit_id != unit_id:
-            continue
-        total += award.amount_fen
-    return total
-
-
 # --- per-kind arithmetic for the simple kinds ---------------------------------------------------------------
 
 
@@ -470,39 +401,6 @@ def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profi
             return None, [_implicit("累计上限尚有剩余额度", "room left under the cumulative cap", Outcome.failed, "0")], {}
         return computation, [], {"already_awarded_fen": already}
     raise AssertionError(f"no arithmetic for kind {scheme.kind}")
-
-
-def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
-    categories = facts[scheme.category_field] or ()
-    tier = next((t for t in version.tiers if set(t.categories) & set(categories)), None)
-    if tier is None:
-        return None, [_implicit("属于支持的产业类别", "in a supported industry tier", Outcome.failed,
-                                ", ".join(categories) or "—")], {}
-    tier_check = _implicit(f"产业类别：{tier.label_zh}", f"Industry tier: {tier.label_en}", Outcome.met,
-                           ", ".join(sorted(set(tier.categories) & set(categories))))
-    base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
-    if base is None:
-        return None, [tier_check, check], {}
-    added = [tier_check, check]
-    rate = tier.rate
-    independent = facts[scheme.independence_field]
-    if tier.rate_if_independent_legal_entity is not None:
-        lifted = tier.rate_if_independent_legal_entity
-        if independent is True:
-            rate = lifted
-            added.append(_implicit(f"独立法人平台，比例提高至{format_rate(lifted.rate)}",
-                                   f"independent legal entity: rate lifted to {format_rate(lifted.rate)}", Outcome.met, "true"))
-        elif independent is None:
-            added.append(_implicit(
-                "是否为独立法人平台（影响补助比例）", "whether the platform is an independent legal entity (sets the rate)",
-                Outcome.unknown, None,
-                (f"请确认是否为独立法人；若是，比例为{format_rate(lifted.rate)}（否则{format_rate(tier.rate.rate)}）",
-                 f"Confirm whether it is an independent legal entity: if so the rate is {format_rate(lifted.rate)}, "
-                 f"otherwise {format_rate(tier.rate.rate)}")))
-    computation = percent_of_base(base, rate.rate, tier.cap.fen if tier.cap else None, version.rounding,
-                                  base_label=(scheme.base_label_zh, scheme.base_label_en), rate_cite=rate.cite,
-                                  cap_cite=tier.cap.cite if tier.cap else None)
-    return computation, added, {"tier": tier.id}
 
 
 # --- unit enumeration ---------------------------------------------------------------------------------------
@@ -650,16 +548,6 @@ def _evaluate_unit(scheme: Scheme, plan: _SchemePlan, version: Any, facts: dict[
     if result.status not in _PAYING:
         result.amount_fen = None
     return result
-
-
-def _fill(result: Result, computation: Computation) -> None:
-    result.amount_fen = computation.amount_fen
-    result.steps = list(computation.steps)
-    result.cap_fen = computation.cap_fen
-    result.binding_cap = computation.binding_cap
-    result.headroom_fen = computation.headroom_fen
-    result.rate = computation.rate
-    result.base_fen = computation.base_fen
 
 
 def _relending(result: Result, scheme: Relending, version: Any, facts: dict[str, Any], as_of: date,
@@ -838,7 +726,6 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
     potential = sum(r.amount_fen or 0 for r in results if r.status in (Status.eligible, Status.needs_confirmation))
     return {"track": track, "results": results, "eligible": eligible, "potential": potential,
             "index": index}
-
 
 
 def _issue_window(version: Any, issued: date) -> list[ConditionResult]:
