@@ -76,6 +76,25 @@ _INELIGIBLE, _NOT_IN_FORCE = Status.ineligible, Status.not_in_force
 _NO_VERSION: tuple[Any, tuple[None, None]] = (None, (None, None))
 
 
+def _worse(conditions: list[ConditionResult], failed: bool, unknown: bool) -> tuple[bool, bool]:
+    """(failed, unknown) once these conditions are taken into account too."""
+    for condition in conditions:
+        outcome = condition.outcome
+        if outcome is _FAILED:
+            failed = True
+        elif outcome is _UNKNOWN:
+            unknown = True
+    return failed, unknown
+
+
+def _status_from(version: Any, failed: bool, unknown: bool) -> Status:
+    if version is None:
+        return _NOT_IN_FORCE
+    if failed:
+        return _INELIGIBLE
+    return _NEEDS_CONFIRMATION if unknown else _ELIGIBLE
+
+
 def _version_on(plan: _SchemePlan, on: date) -> tuple[Any, tuple[str | None, str | None]]:
     """The scheme's version in force on `on` with its (version_from, version_until) texts; (None, (None, None))
     when none is."""
@@ -411,35 +430,24 @@ def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | 
     # the enterprise-only conditions read the enterprise's facts and the scheme's award flag only: the same for
     # every unit, so evaluated once, with what they already decide (a failed one makes every unit ineligible)
     template: list[ConditionResult | None] = [None] * len(plan.conditions)
-    shared_failed = shared_unknown = False
     first_facts = units[0][2]
+    shared = []
     for index, run in plan.shared_conditions:
         found = template[index] = run(first_facts)
-        outcome = found.outcome
-        if outcome is _FAILED:
-            shared_failed = True
-        elif outcome is _UNKNOWN:
-            shared_unknown = True
+        shared.append(found)
+    shared_failed, shared_unknown = _worse(shared, False, False)
     unit_conditions, notes, pay = plan.unit_conditions, plan.notes, plan.pay
     scheme = plan.scheme
     scheme_id, unit_kind, stacking_group = scheme.id, scheme.unit, scheme.stacking_group
     version_from, version_until = version_texts
     for unit_id, unit_name, facts in units:
         conditions = template.copy()
-        failed, unknown = shared_failed, shared_unknown
+        own = []
         for index, run in unit_conditions:
             found = conditions[index] = run(facts)
-            outcome = found.outcome
-            if outcome is _FAILED:
-                failed = True
-            elif outcome is _UNKNOWN:
-                unknown = True
-        if version is None:
-            status = _NOT_IN_FORCE
-        elif failed:
-            status = _INELIGIBLE
-        else:
-            status = _NEEDS_CONFIRMATION if unknown else _ELIGIBLE
+            own.append(found)
+        failed, unknown = _worse(own, shared_failed, shared_unknown)
+        status = _status_from(version, failed, unknown)
         # positional: this runs for every scheme and unit, and keyword arguments cost more to match
         result = Result(scheme_id, unit_kind, unit_id, unit_name, status, None, conditions, [], None, False, None,
                         None, None, None, stacking_group, version_from, version_until, list(notes), {}, None, order)
@@ -449,13 +457,8 @@ def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | 
         checked = len(conditions)
         pay(result, scheme, version, facts, profile, as_of, cat)
         # the conditions the arithmetic added can only make the status worse
-        for condition in result.conditions[checked:]:
-            outcome = condition.outcome
-            if outcome is _FAILED:
-                failed = True
-            elif outcome is _UNKNOWN:
-                unknown = True
-        result.status = status = _INELIGIBLE if failed else (_NEEDS_CONFIRMATION if unknown else _ELIGIBLE)
+        failed, unknown = _worse(result.conditions[checked:], failed, unknown)
+        result.status = status = _status_from(version, failed, unknown)
         if status is _INELIGIBLE:
             result.amount_fen = None
 
@@ -650,15 +653,9 @@ class _LoanCheck:
             failed = not inside
             conditions.append(ConditionResult(label_zh, label_en, _MET if inside else _FAILED,
                                               loan.issue_date.isoformat(), cite))
-        for run in plan.loan_runs:
-            condition = run(facts)
-            conditions.append(condition)
-            outcome = condition.outcome
-            if outcome is _FAILED:
-                failed = True
-            elif outcome is _UNKNOWN:
-                unknown = True
-        self.conditions, self.failed, self.unknown = conditions, failed, unknown
+        own = [run(facts) for run in plan.loan_runs]
+        failed, unknown = _worse(own, failed, unknown)
+        self.conditions, self.failed, self.unknown = conditions + own, failed, unknown
 
     def segments(self) -> list[Any]:
         if self._segments is None:
@@ -717,28 +714,16 @@ def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | No
     scheme_id = plan.scheme.id
     enterprise_runs, loan_runs = plan.track_runs[index]
     enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
-    enterprise_failed = enterprise_unknown = False
-    for condition in enterprise_conditions:
-        outcome = condition.outcome
-        if outcome is _FAILED:
-            enterprise_failed = True
-        elif outcome is _UNKNOWN:
-            enterprise_unknown = True
+    enterprise_failed, enterprise_unknown = _worse(enterprise_conditions, False, False)
     version_from, version_until = version_texts
     pending: list[tuple[Result, Any, list[Any]]] = []
     results = []
     for check in loans:
-        failed, unknown = enterprise_failed or check.failed, enterprise_unknown or check.unknown
-        conditions = enterprise_conditions + check.conditions
-        for run in loan_runs:
-            condition = run(check.facts)
-            conditions.append(condition)
-            outcome = condition.outcome
-            if outcome is _FAILED:
-                failed = True
-            elif outcome is _UNKNOWN:
-                unknown = True
-        status = _INELIGIBLE if failed else (_NEEDS_CONFIRMATION if unknown else _ELIGIBLE)
+        own = [run(check.facts) for run in loan_runs]
+        failed, unknown = _worse(own, enterprise_failed or check.failed, enterprise_unknown or check.unknown)
+        conditions = enterprise_conditions + check.conditions + own
+        # a version not in force is set on the chosen track's results afterwards (see _interest_subsidy)
+        status = _status_from(True, failed, unknown)
         loan = check.loan
         # notes are the chosen track's only (see _interest_subsidy); not in a stacking group
         result = Result(scheme_id, "loan", loan.id, loan.lender, status, None, conditions, [], None, False, None,
