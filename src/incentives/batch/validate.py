@@ -552,11 +552,10 @@ def _clean_test(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.Data
         return None  # amounts, counts, yes/no and dates written as text need their parse; so does the check digit
     if name in ("annual_rate", "industry_code"):
         def check(distinct: pl.DataFrame) -> pl.DataFrame:
-            cells = distinct.rename({"raw": name})
-            stages = Stages()
-            value, code = _parse(column, pl.col(name), dtype, cells, in_fen, stages.keep)
-            return stages.apply(cells.lazy()).select(pl.col(name).alias("raw"), value.cast(column.dtype).alias("value"),
-                                                     code.alias("code")).collect()
+            # the full check, as _parsed runs it on the table, on each distinct value
+            cells = distinct.with_row_index(ROW).with_columns(pl.col("raw").alias(name))
+            parsed = _parsed(cells, (column,), [column], frozenset({name} if in_fen else ()), {}, pl.col("raw"))
+            return parsed.select("raw", pl.col(name).alias("value"), pl.col(f"{name}__code").alias("code"))
 
         return clean_cells.unchanged_distinct(raw, frame, check)
     if name in ("project_id", "loan_id", "unit_id"):
