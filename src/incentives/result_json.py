@@ -215,10 +215,6 @@ def _nested(value: Any) -> bytes:
     return _dumps(value, option=_INDENT).replace(_NEWLINE, _NEWLINE_AT_RESULT_KEYS)
 
 
-def _value(value: Any) -> bytes:
-    return _NULL if value is None else _dumps(value)
-
-
 # A step's pieces: steps sit in the result's "steps" list, their keys at 10 spaces.
 _STEP_PAD = b" " * _ITEM_KEYS
 _STEP_OPEN = b"{\n" + _STEP_PAD + b'"label_zh": '
@@ -285,7 +281,7 @@ _BINDING_TRUE, _BINDING_FALSE = _BINDING + _TRUE + _HEADROOM, _BINDING + _FALSE 
 def _write_result(evaluation: Any, result: Result, out: list[bytes]) -> None:
     """One result of `report.result_dict` as it appears in the document's "results" list, keys in the same
     order, written piece by piece (conditions, steps and citations with their fixed texts prepared once).
-    None is written inline rather than through _value: this runs for every result."""
+    A None is written inline, not through a helper: this runs for every result."""
     status = result.status
     unit_id, unit_name, amount, cap = result.unit_id, result.unit_name, result.amount_fen, result.cap_fen
     headroom, rate, base, superseded = result.headroom_fen, result.rate, result.base_fen, result.superseded_by

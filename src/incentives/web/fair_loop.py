@@ -54,7 +54,7 @@ class TurnTakingLoop(asyncio.SelectorEventLoop):
             fd = sock.fileno()
             if not self._accepted or fd == -1 or not self._remove_reader(fd):
                 return
-            self.call_later(TURN_SECONDS, self._resume_accepting, fd,
+            self.call_later(TURN_SECONDS, self._resume_accepting, fd, sock, server,
                             (protocol_factory, sock, sslcontext, server, backlog, *args), kwargs)
 
         def _accept_connection2(self, protocol_factory, conn, *args, **kwargs):
@@ -64,8 +64,7 @@ class TurnTakingLoop(asyncio.SelectorEventLoop):
             no_delay(conn)
             return super()._accept_connection2(protocol_factory, conn, *args, **kwargs)
 
-        def _resume_accepting(self, fd, args, kwargs) -> None:
-            sock, server = args[1], args[3]
+        def _resume_accepting(self, fd, sock, server, args, kwargs) -> None:
             # a server closed during the pause has closed its socket (and the fd may belong to another file)
             if sock.fileno() == fd and (server is None or server.is_serving()):
                 self._add_reader(fd, self._accept_connection, *args, **kwargs)
