@@ -28,7 +28,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
 
     Every piece of state a request can depend on lives in the store or on disk (batch jobs), so any worker can
     answer any request. The HTTP parser is httptools (from uvicorn[standard]); the event loop is asyncio's own,
-    the workers taking turns at accepting connections (fair_loop.py says why). No access log: a line per
+    answering requests in the order they arrived, the workers taking turns at accepting connections
+    (fair_loop.py says why). No access log: a line per
     request would cost more than some requests do."""
     import uvicorn
 
