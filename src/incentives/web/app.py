@@ -75,7 +75,10 @@ def create_served_app() -> FastAPI:
     collector's full passes no longer walk them again and again while requests wait."""
     import gc
 
+    from .worker_ledger import this_workers_ledger
+
     keep_freed_memory()
+    this_workers_ledger()  # a worker of several claims its slot and core now, before the first connection
     app = create_app()
     gc.collect()
     gc.freeze()

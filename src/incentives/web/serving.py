@@ -29,17 +29,20 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
     Every piece of state a request can depend on lives in the store or on disk (batch jobs), so any worker can
     answer any request. The HTTP parser is httptools (from uvicorn[standard]); the event loop is asyncio's own,
     answering requests in the order they arrived, the workers taking turns at accepting connections
-    (fair_loop.py says why). No access log: a line per
+    and leaving new ones to the worker holding fewest (fair_loop.py says why). No access log: a line per
     request would cost more than some requests do."""
     import uvicorn
 
+    from . import worker_ledger
     from .fair_loop import ONE_WORKER_LOOP, SEVERAL_WORKERS_LOOP
 
     workers = workers or default_workers()
     if workers > 1:
-        # each worker builds the app itself (the factory); this process only supervises them
-        uvicorn.run("incentives.web.app:create_served_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False, loop=SEVERAL_WORKERS_LOOP)
+        # each worker builds the app itself (the factory); this process only supervises them, and the ledger
+        # tells the workers how many connections each holds and which core each keeps to
+        with worker_ledger.create(workers):
+            uvicorn.run("incentives.web.app:create_served_app", factory=True, host=host, port=port,
+                        workers=workers, log_level="warning", access_log=False, loop=SEVERAL_WORKERS_LOOP)
         return
     from .app import create_served_app
 
