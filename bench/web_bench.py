@@ -80,10 +80,22 @@ def start_server(port: int, workers: int | None, source: str | None = None) -> t
             time.sleep(0.005)
 
 
+PERCENTILES = (50, 90, 99, 99.9)
+
+# wrk's own summary rounds its percentiles to p50/75/90/99; done() prints the ones this benchmark reports
+_PRINT_PERCENTILES = """
+done = function(summary, latency, requests)
+  for _, p in ipairs({%s}) do
+    io.write(string.format("percentile %%s %%.2f\\n", p, latency:percentile(p) / 1000))
+  end
+end
+""" % ", ".join(map(str, PERCENTILES))
+
+
 def lua_script(body: str, content_type: str, extra_headers: dict[str, str]) -> str:
     headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in extra_headers.items())
     return (f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "{content_type}"\n{headers}'
-            f"wrk.body = [==[{body}]==]\n")
+            f"wrk.body = [==[{body}]==]\n{_PRINT_PERCENTILES}")
 
 
 def run_wrk(url: str, script: str, connections: int, duration: int, threads: int) -> dict[str, float]:
@@ -94,10 +106,9 @@ def run_wrk(url: str, script: str, connections: int, duration: int, threads: int
     Path(handle.name).unlink()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     total = int(re.search(r"(\d+) requests in", output).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    percentiles = {float(p): float(ms) for p, ms in re.findall(r"^percentile ([\d.]+) ([\d.]+)$", output, re.M)}
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return {"req_per_s": rate, "p99_ms": float(p99.group(1)) * scale, "requests": total,
+    return {"req_per_s": rate, "p99_ms": percentiles[99.0], "percentiles": percentiles, "requests": total,
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
 
 
@@ -251,7 +262,8 @@ def measure(source: str | None, api_body: str, profile: dict, args: argparse.Nam
             cpu_before = server_cpu_seconds(process.pid)
             result = run_wrk(base + path, script, args.connections, args.duration, args.threads)
             cpu = (server_cpu_seconds(process.pid) - cpu_before) / max(result["requests"], 1)
-            print(f"{label}{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms, "
+            latency = ", ".join(f"p{p:g} {ms:.1f}" for p, ms in result["percentiles"].items())
+            print(f"{label}{name}: {result['req_per_s']:.0f} req/s, p99 {result['p99_ms']:.1f} ms ({latency} ms), "
                   f"server CPU {cpu * 1000:.2f} ms/request, non-2xx {result['non_2xx']}  "
                   f"(wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
                   f"{_workers_label(args.workers)})", flush=True)

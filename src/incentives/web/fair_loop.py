@@ -28,6 +28,7 @@ import asyncio
 import heapq
 import inspect
 import socket
+import weakref
 from asyncio import base_events
 
 from .worker_ledger import Ledger, this_workers_ledger
@@ -36,9 +37,12 @@ from .worker_ledger import Ledger, this_workers_ledger
 # the same connection to get a core on a busy machine, short enough not to matter to a visitor (a new
 # connection waits in the kernel's queue meanwhile; keep-alive connections are not affected).
 TURN_SECONDS = 0.005
-# With the server's worker ledger, the worker holding fewest connections takes the next one whatever the timing,
-# so the pause only has to let the other worker look: a burst of 32 connections is taken in ~10 ms, not ~100 ms.
+# With the server's worker ledger, the worker holding fewest connections takes the next one, so a worker takes
+# connections one after another without pausing; one that left a connection to another looks again after
+# LEDGER_TURN_SECONDS, in case that one is busy. Each worker writes its count at least every
+# PUBLISH_EVERY_SECONDS, so connections that ended (a load generator's previous run) are not counted for long.
 LEDGER_TURN_SECONDS = 0.0005
+PUBLISH_EVERY_SECONDS = 0.001
 
 # How long a worker holding more connections than another leaves a new one to it: a worker in the middle of a
 # long request cannot take it meanwhile.
@@ -143,10 +147,10 @@ def takes_turns() -> bool:
 
 
 class TurnTakingLoop(ArrivalOrderLoop):
-    """The arrival-order loop that, woken by a listening socket, takes at most one connection and, when it got
-    one, stops watching that socket for TURN_SECONDS. A worker that found nothing (another took the
-    connection) keeps watching: it is next in line. A worker holding more connections than another one (the
-    server's worker ledger says) leaves the connection to it, for up to LEAVE_AT_MOST_SECONDS."""
+    """The arrival-order loop that, woken by a listening socket, takes at most one connection. With the server's
+    worker ledger, a worker holding more connections than another leaves the connection to it, for up to
+    LEAVE_AT_MOST_SECONDS. Without one, a worker that got a connection stops watching the socket for
+    TURN_SECONDS; one that found nothing (another took the connection) keeps watching: it is next in line."""
 
     if takes_turns():
         _accepted = False
@@ -154,32 +158,47 @@ class TurnTakingLoop(ArrivalOrderLoop):
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            # connections accepted whose transport asyncio has not made yet, so are not in its count
+            # this worker's connections: those accepted whose transport asyncio has not made yet, and the
+            # transports of the others (asyncio's own count drops a connection only once its end has had its
+            # turn in the queue, so connections that ended just before a burst would still count)
             self._setting_up: set[socket.socket] = set()
+            self._accepted_transports: weakref.WeakSet = weakref.WeakSet()
+
+        def _connections(self) -> int:
+            open_ones = sum(not transport.is_closing() for transport in self._accepted_transports)
+            return len(self._setting_up) + open_ones
 
         def _accept_connection(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100,
                                *args, **kwargs):
             fd = sock.fileno()
             resume = (protocol_factory, sock, sslcontext, server, backlog, *args)
-            connections = getattr(server, "_active_count", None)  # this worker's open connections
-            ledger = None
-            if isinstance(connections, int):
-                ledger = this_workers_ledger()
-                connections += len(self._setting_up)
+            ledger = this_workers_ledger()
+            connections = self._connections() if ledger is not None else 0
             if ledger is not None and self._leave_to_another(ledger, connections):
                 if fd != -1 and self._remove_reader(fd):
-                    self.call_later(TURN_SECONDS, self._resume_accepting, fd, sock, server, resume, kwargs)
+                    self.call_later(LEDGER_TURN_SECONDS, self._resume_accepting, fd, sock, server, resume, kwargs)
                 return
             self._accepted = False
             super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *args, **kwargs)
             if not self._accepted:
                 return
-            pause = TURN_SECONDS
-            if ledger is not None:  # asyncio counts the connection once it has set it up, a moment later
+            if ledger is not None:
+                # the ledger keeps the workers even, so the next connection is looked at straight away
                 ledger.publish(connections + 1)
-                pause = LEDGER_TURN_SECONDS
-            if fd != -1 and self._remove_reader(fd):
-                self.call_later(pause, self._resume_accepting, fd, sock, server, resume, kwargs)
+            elif fd != -1 and self._remove_reader(fd):
+                self.call_later(TURN_SECONDS, self._resume_accepting, fd, sock, server, resume, kwargs)
+
+        _published_at = 0.0
+
+        def _run_once(self):
+            super()._run_once()
+            # keep this worker's count in the ledger current as connections end, not only when it accepts
+            ledger = this_workers_ledger()
+            if ledger is not None:
+                now = self.time()
+                if now - self._published_at >= PUBLISH_EVERY_SECONDS:
+                    self._published_at = now
+                    ledger.publish(self._connections())
 
         def _leave_to_another(self, ledger: Ledger, connections: int) -> bool:
             ledger.publish(connections)
@@ -210,9 +229,11 @@ class TurnTakingLoop(ArrivalOrderLoop):
                 self._setting_up.discard(conn)
 
         def _make_socket_transport(self, sock, *args, **kwargs):
-            # from now on asyncio counts the connection itself; the rest of its set-up may wait its turn
-            self._setting_up.discard(sock)
-            return super()._make_socket_transport(sock, *args, **kwargs)
+            transport = super()._make_socket_transport(sock, *args, **kwargs)
+            if sock in self._setting_up:  # an accepted connection, not one this worker opened itself
+                self._setting_up.discard(sock)
+                self._accepted_transports.add(transport)
+            return transport
 
         def _resume_accepting(self, fd, sock, server, args, kwargs) -> None:
             # a server closed during the pause has closed its socket (and the fd may belong to another file)

@@ -30,8 +30,7 @@ except ImportError:  # not on Windows: the workers there take turns only
 
 ENVIRONMENT_VARIABLE = "INCENTIVES_WORKER_LEDGER"
 CORES_VARIABLE = "INCENTIVES_WORKER_CORES"  # "0,1": the core of the worker in slot 0, slot 1, ...
-SLOTS = 16  # workers past this many take connections by turns only
-_SIZE = SLOTS * 8
+_SLOT_BYTES = 8
 
 
 def cores_for(workers: int) -> list[int]:
@@ -54,7 +53,7 @@ def create(workers: int) -> Iterator[str]:
     settings = {ENVIRONMENT_VARIABLE: path, CORES_VARIABLE: ",".join(map(str, cores_for(workers)))}
     previous = {name: os.environ.get(name) for name in settings}
     try:
-        os.ftruncate(descriptor, _SIZE)
+        os.ftruncate(descriptor, max(workers, 1) * _SLOT_BYTES)  # a slot per worker
         os.close(descriptor)
         os.environ.update(settings)
         yield path
@@ -71,20 +70,21 @@ def create(workers: int) -> Iterator[str]:
 
 
 class Ledger:
-    """This worker's slot in the ledger file at `path`. Raises OSError if the file is unusable or every slot is
-    taken."""
+    """This worker's slot in the ledger file at `path` (one slot per worker of the server). Raises OSError if
+    the file is unusable or every slot is taken."""
 
     def __init__(self, path: str):
         if fcntl is None:
             raise OSError("no POSIX file locks here")
         self._descriptor = os.open(path, os.O_RDWR)
         try:
-            if os.fstat(self._descriptor).st_size < _SIZE:
-                raise OSError(f"ledger file {path} is too short")
-            self.slot = next((slot for slot in range(SLOTS) if self._lock(slot, fcntl.LOCK_EX)), None)
+            self.slots = os.fstat(self._descriptor).st_size // _SLOT_BYTES
+            if self.slots < 1:
+                raise OSError(f"ledger file {path} has no slots")
+            self.slot = next((slot for slot in range(self.slots) if self._lock(slot, fcntl.LOCK_EX)), None)
             if self.slot is None:
                 raise OSError(f"every slot of {path} is taken")
-            self._map = mmap.mmap(self._descriptor, _SIZE)
+            self._map = mmap.mmap(self._descriptor, self.slots * _SLOT_BYTES)
         except BaseException:
             os.close(self._descriptor)  # closing it drops any lock taken through it
             raise
@@ -97,7 +97,7 @@ class Ledger:
     def fewest_elsewhere(self) -> int | None:
         """The fewest connections another live worker holds, or None if there is no other."""
         fewest = None
-        for slot in range(SLOTS):
+        for slot in range(self.slots):
             if slot != self.slot and self._held_by_another(slot):
                 count = self._counts[slot]
                 if fewest is None or count < fewest:
