@@ -10,9 +10,9 @@ worker claims a slot by locking one byte of the file; the lock goes with the pro
 locked belongs to no live worker and is not counted, and a worker started again in its place takes it over.
 
 With no more workers than cores, worker N keeps to core N (the supervisor lists them in the environment).
-Left to the scheduler, both workers sometimes shared one core for seconds while the other ran little but the
-load generator, and the requests waiting in them took twice as long: p99 31, 24, 29 ms pinned against 48, 28,
-41 ms in alternating runs (BENCHMARKS.md). INCENTIVES_WEB_PIN=0 leaves the workers to the scheduler.
+Left to the scheduler, one worker's requests sometimes waited twice as long as the other's for seconds at a
+time (its share of a core dropped): p99 27, 25, 34, 32 ms pinned against 38, 28, 28, 44 ms in alternating
+runs (BENCHMARKS.md). INCENTIVES_WEB_PIN=0 leaves the workers to the scheduler.
 """
 
 from __future__ import annotations
