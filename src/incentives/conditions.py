@@ -305,7 +305,7 @@ def _compile_leaf(condition: Leaf) -> tuple[Evaluator, NodeText]:
     return run, text
 
 
-_FLIPPED = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met}
+KLEENE_NOT = {Outcome.met: Outcome.failed, Outcome.failed: Outcome.met, Outcome.unknown: Outcome.unknown}
 
 
 def _compile_not(condition: NotOf) -> tuple[Evaluator, NodeText]:
@@ -316,11 +316,10 @@ def _compile_not(condition: NotOf) -> tuple[Evaluator, NodeText]:
     cite = condition.cite or inner.cite
     confirm_zh, confirm_en = condition.confirm_zh, condition.confirm_en
     text = NodeText(label_zh, label_en, cite, confirm_zh, confirm_en)
-    unknown = Outcome.unknown
 
     def run(facts: dict[str, Any]) -> ConditionResult:
         result = inner_run(facts)
-        return ConditionResult(label_zh, label_en, _FLIPPED.get(result.outcome, unknown), None, cite, confirm_zh,
+        return ConditionResult(label_zh, label_en, KLEENE_NOT[result.outcome], None, cite, confirm_zh,
                                confirm_en, (result,), text)
 
     return run, text

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .conditions import Outcome
+from .conditions import KLEENE_NOT, Outcome
 
 if TYPE_CHECKING:
     from .profile import Enterprise
@@ -64,10 +64,11 @@ def category_for(table: SmeSizeFile, industry_code: str | None, section: str | N
 class _CategoryIndex:
     """A size table's codes by what they match, each with its position in the table (scheme data only)."""
 
-    __slots__ = ("table", "default", "by_prefix", "by_section")
+    __slots__ = ("table", "default", "by_prefix", "by_section", "rules")
 
     def __init__(self, table: SmeSizeFile):
         self.table = table
+        self.rules = {category.id: _CategoryRules(category) for category in table.categories}
         self.default = {c.id: c for c in table.categories}[table.default_category]
         self.by_prefix: dict[str, tuple[int, SizeCategory]] = {}
         self.by_section: dict[str, tuple[int, SizeCategory]] = {}
@@ -105,43 +106,22 @@ def _threshold(metric: str, bound: int) -> int:
     return bound if metric == "employees" else bound * _WAN_FEN
 
 
-# id(bounds) -> (bounds, ((position in _METRICS, threshold), ...)) for the bounds the table gives; the bounds are
-# the size table's, so this is worked out once each, and they are kept so an id is never reused while cached
-_THRESHOLDS: dict[int, tuple[SizeBounds, tuple[tuple[int, int], ...]]] = {}
-
-
 def _thresholds(bounds: SizeBounds) -> tuple[tuple[int, int], ...]:
-    found = _THRESHOLDS.get(id(bounds))
-    if found is None or found[0] is not bounds:
-        if len(_THRESHOLDS) >= 10_000:  # many catalogues built in one process (tests): start again
-            _THRESHOLDS.clear()
-        given = tuple((position, _threshold(metric, getattr(bounds, metric))) for position, metric in enumerate(_METRICS)
-                      if getattr(bounds, metric) is not None)
-        found = _THRESHOLDS[id(bounds)] = (bounds, given)
-    return found[1]
+    """(position in _METRICS, threshold in the figure's unit) for each bound the table gives."""
+    return tuple((position, _threshold(metric, getattr(bounds, metric))) for position, metric in enumerate(_METRICS)
+                 if getattr(bounds, metric) is not None)
 
 
-def _any_below(figures: tuple[int | None, ...], bounds: SizeBounds) -> Outcome:
-    """kleene_any of "figure < bound" over the bounds given: met as soon as one figure is below its bound."""
+def _any_below(figures: tuple[int | None, ...], thresholds: tuple[tuple[int, int], ...]) -> Outcome:
+    """kleene_any of "figure < bound" over the bounds given: met as soon as one figure is below its bound. Its
+    negation is kleene_all of "figure >= bound"."""
     outcome = Outcome.failed
-    for position, threshold in _thresholds(bounds):
+    for position, threshold in thresholds:
         value = figures[position]
         if value is None:
             outcome = Outcome.unknown
         elif value < threshold:
             return Outcome.met
-    return outcome
-
-
-def _all_at_least(figures: tuple[int | None, ...], bounds: SizeBounds) -> Outcome:
-    """kleene_all of "figure >= bound" over the bounds given: failed as soon as one figure is below its bound."""
-    outcome = Outcome.met
-    for position, threshold in _thresholds(bounds):
-        value = figures[position]
-        if value is None:
-            outcome = Outcome.unknown
-        elif value < threshold:
-            return Outcome.failed
     return outcome
 
 
@@ -172,6 +152,19 @@ def _describe(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tu
     return found[1]
 
 
+class _CategoryRules:
+    """A size category's bounds as thresholds in the figures' units (scheme data only)."""
+
+    __slots__ = ("sme", "tiers")
+
+    def __init__(self, category: SizeCategory):
+        self.sme = _thresholds(category.sme_if_below_any)
+        # (size, bounds, thresholds) for the sizes decided by "every figure at least", largest first
+        self.tiers = tuple((size, bounds, _thresholds(bounds))
+                           for size, bounds in (("medium", category.medium_if_all_at_least),
+                                                ("small", category.small_if_all_at_least)))
+
+
 def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) -> SizeClassification:
     category = category_for(table, enterprise.industry_code, section)
     figures = _figures(enterprise)
@@ -183,14 +176,15 @@ def classify(table: SmeSizeFile, enterprise: Enterprise, section: str | None) ->
         reasons_en.append(why_en)
         return SizeClassification(size, category.id, category.label_zh, tuple(reasons_zh), tuple(reasons_en))
 
-    is_sme = _any_below(figures, category.sme_if_below_any)
+    rules = _index_of(table).rules[category.id]
+    is_sme = _any_below(figures, rules.sme)
     sme_zh, sme_en = _describe(category.sme_if_below_any, "或", " or ", "<")
     if is_sme is Outcome.failed:
         return finish("large", f"不满足中小企业上限（{sme_zh}），为大型企业", f"Not below the SME bounds ({sme_en}): large")
     if is_sme is Outcome.unknown:
         return finish(None, f"缺少判断所需数据（{sme_zh}）", f"Missing figures to decide ({sme_en})")
-    for size, bounds in (("medium", category.medium_if_all_at_least), ("small", category.small_if_all_at_least)):
-        outcome = _all_at_least(figures, bounds)
+    for size, bounds, thresholds in rules.tiers:
+        outcome = KLEENE_NOT[_any_below(figures, thresholds)]  # every figure at least its bound
         text_zh, text_en = _describe(bounds, "且", " and ", "≥")
         if outcome is Outcome.met:
             label_zh, label_en = _LABELS[size]
