@@ -17,7 +17,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incentives.batch import explain
+from incentives.batch import explain, long_table
 from incentives.batch.columnar import amount_column, evaluate_tables, status_column, winner_column
 from incentives.batch.compile_conditions import Reason
 from incentives.batch.convert import profiles_to_tables
@@ -69,13 +69,16 @@ def test_codes_taken_as_the_enum_equal_a_look_up(codes: list[int | None], taken:
     frame = pl.DataFrame({"code": codes}, schema={"code": pl.Int32})
     looked_up = frame.select(pl.col("code").replace_strict(list(range(len(values))), values, default=None,
                                                            return_dtype=pl.Enum(values))).to_series()
-    saved = explain._CODES_TO_ENUM
-    explain._CODES_TO_ENUM = taken and saved  # both paths, where this polars has the fast one
+    saved = explain.CODES_TO_ENUM
+    explain.CODES_TO_ENUM = long_table.CODES_TO_ENUM = taken and saved  # both paths, where polars has the fast one
     try:
         fast = frame.select(explain._from_codes(pl.col("code"), values, pl.Enum(values))).to_series()
+        codes_in_place = long_table.as_dtype(frame["code"].cast(long_table.enum_physical(len(values))),
+                                             pl.Enum(values))
     finally:
-        explain._CODES_TO_ENUM = saved
+        explain.CODES_TO_ENUM = long_table.CODES_TO_ENUM = saved
     assert fast.dtype == looked_up.dtype and fast.to_list() == looked_up.to_list()
+    assert codes_in_place.dtype == looked_up.dtype and codes_in_place.to_list() == looked_up.to_list()
 
 
 def _reference_closest_track(extra: pl.DataFrame, plan: InterestPlan, facts: pl.DataFrame) -> pl.Series:

@@ -4,12 +4,11 @@ Reasons are computed as a bit mask per row (one bit per leaf that failed, or is 
 integer that holds them; the few distinct masks are turned into text once, in Python. What a row says besides
 its numbers (its scheme, unit kind, reasons and what to confirm) is one number per row: its place in its
 scheme's small table of descriptions (one per pair of distinct failed and unknown masks), so the scheme's rows
-carry, join and reorder one 4-byte column for those six, and the finished table takes them from the joined
-tables by that number. The text columns stay dictionary-encoded until a writer needs plain strings: the
-enterprise and unit ids are Enum columns gathered by row number from one copy of the ids, the texts
-Categorical, so building and writing tens of millions of rows moves codes, not the text itself. The rows are
-put in enterprise order by counting (each row's place follows from how many rows each enterprise has), not by
-sorting the long table.
+carry one 4-byte column for those six, and the finished table takes their codes from small tables by that
+number. The text columns stay dictionary-encoded (Enum) until a writer needs plain strings: an enterprise's
+code is its row number, so building and writing tens of millions of rows moves codes, not the text itself. The
+rows are put in enterprise order by counting (each row's place follows from how many rows each enterprise
+has), not by sorting, and each part's columns are written straight into those places (see long_table).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ import polars as pl
 
 from .compile_conditions import Reason
 from .interest_columns import InterestPlan, closest_track
+from .long_table import CODES_TO_ENUM, as_dtype, coded, enterprise_places, enum_physical, from_numpy, scatter
 from .scheme_plans import INELIGIBLE, NOT_IN_FORCE, STATUS_NAMES, Plan
 from .unit_frames import ROW, take
 
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 _MAX_BITS = 62
 _TABLE_SIZE = 1 << 16  # reason keys below this index a table of texts; wider ones are looked up
-# polars ≥ 2 turns integer codes into an Enum's own codes (Expr.cat.to); older ones look each code up
-_CODES_TO_ENUM = hasattr(pl.col("_").cat, "to")
 _CODED = pl.Categorical()
 # the columns whose text repeats across rows (a scheme's id, its reasons): dictionary-encoded in encoded_details
 CODED_COLUMNS = ("scheme_id", "unit_kind", "superseded_by", "reasons_zh", "reasons_en", "to_confirm_zh",
@@ -48,30 +46,29 @@ DETAIL_SCHEMA = {
 ENCODED_DETAIL_SCHEMA = DETAIL_SCHEMA | dict.fromkeys(CODED_COLUMNS, _CODED)  # ids: see _Keys
 
 
-def as_enum(texts: pl.Series) -> pl.Series | None:
-    """Distinct texts as an Enum column whose i-th value is category i, or None when they repeat or have a null.
-
-    Gathering it by row numbers dictionary-encodes a column without hashing a string per row.
-    """
+def enum_of(texts: pl.Series) -> pl.Enum | None:
+    """An Enum whose i-th category is the i-th text, or None when they repeat or have a null: its codes are
+    then row numbers, so a column of it is built from numbers without hashing a string per row."""
     try:
-        dtype = pl.Enum(texts)
+        return pl.Enum(texts)
     except (ValueError, TypeError):
         return None
-    try:
-        physical = pl.Series(dtype=dtype).to_physical().dtype
-        return pl.int_range(texts.len(), dtype=physical, eager=True).cat.to(dtype).alias(texts.name)
-    except (AttributeError, pl.exceptions.PolarsError):  # a polars without Series.cat.to: look each text up
-        return texts.cast(dtype)
 
 
 @dataclass(slots=True)
 class _Keys:
-    """The id columns of the long table, gathered by row number, and each unit's place within its enterprise."""
+    """The ids of the long table's rows, and each unit's place within its enterprise.
 
-    enterprise: pl.Series  # enterprise id by enterprise row number (Enum when the ids are distinct)
+    The Enums of the ids are kept as dtypes with their sizes: asking polars for an Enum column's dtype converts
+    every category, which for a million ids costs more than building the column.
+    """
+
+    enterprise_ids: pl.Series  # enterprise id by enterprise row number
+    enterprise: pl.DataType  # an Enum of them when they are distinct (its codes are row numbers), else String
     units: dict[str, pl.Series]  # per unit kind, each unit's id aligned with that kind's facts (one shared dtype)
     ranks: dict[str, np.ndarray]  # per unit kind, each unit's position among its enterprise's units
     unit_dtype: pl.DataType
+    n_unit_ids: int  # categories of unit_dtype, when it is an Enum
     schemes: pl.DataType  # scheme ids (scheme_id, superseded_by): an Enum of the catalogue, known before any row
     kinds: pl.DataType  # unit kinds, likewise
 
@@ -94,24 +91,24 @@ class _Part:
 def _keys(result: BatchResult) -> _Keys:
     enterprises = result.frames.enterprises.sort(ROW)
     ids = enterprises.get_column("enterprise_id")
-    coded = as_enum(ids) if ids.len() else None
     n = enterprises.height
     kinds = [unit for unit, ev in result.evaluated.items() if unit != "enterprise" and "unit_id" in ev.facts.columns]
     unit_ids = [result.evaluated[unit].facts.get_column("unit_id").cast(pl.String) for unit in kinds]
     units: dict[str, pl.Series] = {}
     unit_dtype: pl.DataType = pl.String
+    n_unit_ids = 0
     if unit_ids:
         every = pl.concat(unit_ids)
-        distinct = as_enum(every.drop_nulls().unique(maintain_order=True))
-        if distinct is not None:
-            unit_dtype = distinct.dtype
+        distinct = every.drop_nulls().unique(maintain_order=True)
+        if (dtype := enum_of(distinct)) is not None:
+            unit_dtype, n_unit_ids = dtype, distinct.len()
             every = every.cast(unit_dtype)
         start = 0
         for unit, part in zip(kinds, unit_ids):
             units[unit] = every.slice(start, part.len())
             start += part.len()
     ranks = {unit: _ranks(result.evaluated[unit].facts.get_column(ROW).to_numpy(), n) for unit in kinds}
-    return _Keys(ids if coded is None else coded, units, ranks, unit_dtype,
+    return _Keys(ids, (enum_of(ids) if n else None) or pl.String, units, ranks, unit_dtype, n_unit_ids,
                  _enum_or_coded([s.id for s in result.catalogue.schemes]),
                  _enum_or_coded(list(dict.fromkeys(s.unit for s in result.catalogue.schemes))))
 
@@ -194,7 +191,7 @@ def _reason_key(tracks: list[list[Reason]]) -> tuple[pl.Expr, int]:
 def _from_codes(column: pl.Expr, values: list[str], dtype: pl.DataType) -> pl.Expr:
     """Integer codes -> values[code] as `dtype` (null stays null). Where dtype is the Enum of `values` and
     polars takes codes as they are, the codes become the Enum's own: no look-up per row."""
-    if _CODES_TO_ENUM and isinstance(dtype, pl.Enum) and dtype == pl.Enum(values):
+    if CODES_TO_ENUM and isinstance(dtype, pl.Enum) and dtype == pl.Enum(values):
         return column.cast(pl.Series(dtype=dtype).to_physical().dtype).cat.to(dtype)
     return column.replace_strict(list(range(len(values))), pl.Series(values, dtype=dtype), default=None,
                                  return_dtype=dtype)
@@ -316,11 +313,11 @@ def details(result: BatchResult) -> pl.DataFrame:
 
 
 def encoded_details(result: BatchResult) -> pl.DataFrame:
-    """The details with the ids Enum and the repetitive text Categorical (same values as details())."""
+    """The details with the ids and the repetitive text as Enums (same values as details())."""
     from .scheme_plans import version_on
 
     keys = _keys(result)
-    schema = ENCODED_DETAIL_SCHEMA | {"enterprise_id": keys.enterprise.dtype, "unit_id": keys.unit_dtype,
+    schema = ENCODED_DETAIL_SCHEMA | {"enterprise_id": keys.enterprise, "unit_id": keys.unit_dtype,
                                       "scheme_id": keys.schemes, "superseded_by": keys.schemes,
                                       "unit_kind": keys.kinds}
     by_order = {p.order: (unit, ev, p) for unit, ev in result.evaluated.items() for p in ev.plans}
@@ -336,33 +333,81 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
     # core idle; polars releases the GIL while it computes. Parts come back in catalogue order.
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda job: job(), jobs))
-    values_schema = _values_schema(schema)
-    # only the columns whose dtype differs: a cast of every column copies some
-    values = [part.values.with_columns(pl.col(c).cast(t) for c, t in values_schema.items()
-                                       if part.values.schema[c] != t) for part in parts]
     n = result.frames.enterprises.height
-    order, per_enterprise = in_enterprise_order([(part.rows, part.ranks) for part in parts], n)
-    if not parts or order.size == 0:
+    places, per_enterprise = enterprise_places([(part.rows, part.ranks) for part in parts], n)
+    size = int(per_enterprise.sum())
+    if size == 0:
         return pl.DataFrame(schema=schema)
     # each row's description, numbered across the parts' tables of them
     offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
-    described = np.concatenate([part.described + offset for part, offset in zip(parts, offsets)])
-    descriptions = pl.concat([part.descriptions for part in parts], how="vertical", rechunk=True)
-    # one contiguous buffer per column first: gathering across hundreds of chunks costs more than the copy;
-    # the parts are let go before the gather, so two copies of the long table exist at once, not three
-    long = pl.concat(values, how="vertical", rechunk=True)
-    del parts, values
-    at = pl.Series(order)
-    # each enterprise's rows are one run, so its id column is the ids repeated: read in order, not gathered
-    runs = pl.Series(np.repeat(np.arange(n, dtype=np.uint32), per_enterprise))
-    gathered = long.select(pl.all().gather(at))
-    del long
-    # the descriptions (scheme, texts) from their small table, by each row's description number
-    look_up = pl.Series(described[order])
-    columns = {"enterprise_id": keys.enterprise.gather(runs).alias("enterprise_id")}
-    columns |= {c: descriptions.get_column(c).gather(look_up) for c in _DESCRIBED}
-    columns |= {c: gathered.get_column(c) for c in gathered.columns}
-    return pl.DataFrame([columns[c] for c in schema])
+    descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
+    # every column is put in place on its own, two at a time (numpy and polars release the GIL)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        numbers = pool.submit(_numbers_in_place, [part.described + o for part, o in zip(parts, offsets)], places, size)
+        columns = {"enterprise_id": pool.submit(_enterprise_column, keys, per_enterprise, size)}
+        physical = _physical_types(keys)
+        columns |= {c: pool.submit(_column_in_place, [part.values.get_column(c) for part in parts], places, size,
+                                   dtype, physical.get(c))
+                    for c, dtype in _values_schema(schema).items()}
+        described = numbers.result()
+        columns |= {c: pool.submit(_described_column, descriptions.get_column(c), described, schema[c])
+                    for c in _DESCRIBED}
+        return pl.DataFrame([columns[c].result().alias(c) for c in schema])
+
+
+def _physical_types(keys: _Keys) -> dict[str, pl.DataType]:
+    """The integer codes of the Enum columns the parts hold, known without asking polars for the Enums."""
+    out = {"status": enum_physical(len(STATUS_NAMES))}
+    if isinstance(keys.unit_dtype, pl.Enum):
+        out["unit_id"] = enum_physical(keys.n_unit_ids)
+    if isinstance(keys.schemes, pl.Enum):
+        out["superseded_by"] = enum_physical(keys.schemes.categories.len())
+    return out
+
+
+def _numbers_in_place(numbers: list[np.ndarray], places: list[np.ndarray], size: int) -> np.ndarray:
+    out = np.empty(size, dtype=np.uint32)  # the places cover every row once
+    for part, place in zip(numbers, places):
+        out[place] = part
+    return out
+
+
+def _enterprise_column(keys: _Keys, per_enterprise: np.ndarray, size: int) -> pl.Series:
+    """Each row's enterprise id. The rows are in enterprise order, so the enterprise row numbers are a count of
+    the enterprises started so far (a running sum of a mark at each first row); they are the codes of an Enum
+    of the ids."""
+    marks = np.zeros(size, dtype=np.uint32)
+    present = np.flatnonzero(per_enterprise)
+    starts = (np.cumsum(per_enterprise) - per_enterprise)[present]
+    marks[starts[1:]] = np.diff(present).astype(np.uint32)
+    marks[0] = present[0]
+    codes = np.cumsum(marks, dtype=np.uint32)
+    if not isinstance(keys.enterprise, pl.Enum):
+        return keys.enterprise_ids.gather(pl.Series(codes))
+    physical = enum_physical(keys.enterprise_ids.len())
+    return as_dtype(pl.Series(codes).cast(physical), keys.enterprise)
+
+
+def _column_in_place(columns: list[pl.Series], places: list[np.ndarray], size: int, dtype: pl.DataType,
+                     physical: pl.DataType | None) -> pl.Series:
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        return scatter(columns, places, size, dtype, dtype)
+    if physical is not None:
+        return scatter(columns, places, size, dtype, physical)
+    # text without codes: concatenated, then gathered into order
+    order = np.empty(size, dtype=np.int64)
+    start = 0
+    for column, place in zip(columns, places):
+        order[place] = np.arange(start, start + column.len())
+        start += column.len()
+    return pl.concat(columns).gather(pl.Series(order))
+
+
+def _described_column(texts: pl.Series, described: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """A description column for every row, by each row's description number: codes from a small table."""
+    enum, codes, valid = coded(texts.cast(pl.String).to_list(), dtype)
+    return as_dtype(from_numpy(codes[described], valid[described] if not valid.all() else None,
+                               enum_physical(enum.categories.len())), enum)
 
 
 def _values_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
@@ -370,33 +415,3 @@ def _values_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     return {name: dtype for name, dtype in schema.items() if name != "enterprise_id" and name not in _DESCRIBED}
 
 
-def in_enterprise_order(parts: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The gather order that stably sorts concatenated parts by enterprise row number, without sorting.
-
-    Part k holds, for each of its rows, the enterprise row and the row's rank among that enterprise's rows in
-    the part (None: at most one per enterprise). Each enterprise's rows are contiguous in the output, starting
-    after the rows of the enterprises before it; within it, part by part, then by rank. Also returns the
-    number of rows of each enterprise.
-    """
-    total = np.zeros(n, dtype=np.int64)
-    for rows, _ in parts:
-        if rows.size:
-            total += np.bincount(rows, minlength=n)[:n]
-    next_free = np.cumsum(total) - total
-    size = int(total.sum())
-    order = np.empty(size, dtype=np.uint32 if size < 2**32 else np.uint64)
-    at = 0
-    for rows, ranks in parts:
-        if not rows.size:
-            continue
-        place = next_free[rows]
-        if ranks is not None:
-            place += ranks
-        # each part's rows go to their places at once: no array of every row's destination
-        order[place] = np.arange(at, at + rows.size, dtype=order.dtype)
-        if ranks is None:  # one row per enterprise at most: its rows are distinct
-            next_free[rows] += 1
-        else:
-            next_free += np.bincount(rows, minlength=n)[:n]
-        at += rows.size
-    return order, total
