@@ -273,8 +273,9 @@ class ParquetSink:
         for name in self.NAMES:
             (self.folder / name).mkdir(exist_ok=True)
 
-    def _write(self, name: str, frame: pl.DataFrame) -> None:
-        path = self.folder / name / f"part-{self.parts:05d}.parquet"
+    def _write(self, name: str, frame: pl.DataFrame, piece: int | None = None) -> None:
+        suffix = "" if piece is None else f"-{piece}"
+        path = self.folder / name / f"part-{self.parts:05d}{suffix}.parquet"
         frame = conform_coded(frame, self.schemas[name])
         schema = frame.schema
         coded = [column for column, dtype in schema.items() if _coded(dtype)]
@@ -283,15 +284,21 @@ class ParquetSink:
             return
         write_coded_parquet(frame, path, coded, schema=schema)
 
-
     def write(self, part: Part) -> None:
-        # the details on one core, the three small tables on the other: both writers release the GIL
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            details = pool.submit(self._write, "details", part.details)
+        # pyarrow encodes a file's columns one after another on one thread, so long details are written as two
+        # files side by side (part-NNNNN-0, -1: a reader of the folder takes them in name order, so the rows
+        # keep their order); the three small tables go meanwhile. Every writer releases the GIL.
+        details = part.details
+        halves = [details] if details.height <= SPLIT_ABOVE_ROWS else [
+            details.slice(0, _half(details.height)), details.slice(_half(details.height))]
+        with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+            written = [pool.submit(self._write, "details", half, None if len(halves) == 1 else i)
+                       for i, half in enumerate(halves)]
             self._write("summary", part.summary)
             self._write("to_confirm", part.to_confirm)
             self._write("errors", part.errors)
-            details.result()
+            for future in written:
+                future.result()
         self.parts += 1
 
     def close(self, info: RunInfo) -> None:
@@ -303,6 +310,12 @@ class ParquetSink:
 
 
 ROW_GROUP_ROWS = 1 << 20
+SPLIT_ABOVE_ROWS = 4 * ROW_GROUP_ROWS  # details longer than this are written as two files at once
+
+
+def _half(height: int) -> int:
+    """Where to cut a long table in two: at a row-group boundary, so both files have full row groups."""
+    return -(-height // 2 // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
 
 
 def write_coded_parquet(frame: pl.DataFrame, path: Path, coded: list[str], row_group_rows: int = ROW_GROUP_ROWS,
