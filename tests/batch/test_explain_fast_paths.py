@@ -69,14 +69,14 @@ def test_codes_taken_as_the_enum_equal_a_look_up(codes: list[int | None], taken:
     frame = pl.DataFrame({"code": codes}, schema={"code": pl.Int32})
     looked_up = frame.select(pl.col("code").replace_strict(list(range(len(values))), values, default=None,
                                                            return_dtype=pl.Enum(values))).to_series()
-    saved = explain.CODES_TO_ENUM
-    explain.CODES_TO_ENUM = long_table.CODES_TO_ENUM = taken and saved  # both paths, where polars has the fast one
+    saved = long_table.CODES_TO_ENUM
+    long_table.CODES_TO_ENUM = taken and saved  # both paths, where this polars has the fast one
     try:
         fast = frame.select(explain._from_codes(pl.col("code"), values, pl.Enum(values))).to_series()
         codes_in_place = long_table.as_dtype(frame["code"].cast(long_table.enum_physical(len(values))),
                                              pl.Enum(values))
     finally:
-        explain.CODES_TO_ENUM = long_table.CODES_TO_ENUM = saved
+        long_table.CODES_TO_ENUM = saved
     assert fast.dtype == looked_up.dtype and fast.to_list() == looked_up.to_list()
     assert codes_in_place.dtype == looked_up.dtype and codes_in_place.to_list() == looked_up.to_list()
 

@@ -24,7 +24,7 @@ import polars as pl
 
 from .compile_conditions import Reason
 from .interest_columns import InterestPlan, closest_track
-from .long_table import CODES_TO_ENUM, as_dtype, coded, enterprise_places, enum_physical, from_numpy, scatter
+from .long_table import as_dtype, coded, enterprise_places, enum_physical, from_numpy, put, scatter
 from .scheme_plans import INELIGIBLE, NOT_IN_FORCE, STATUS_NAMES, Plan
 from .unit_frames import ROW, take
 
@@ -189,10 +189,10 @@ def _reason_key(tracks: list[list[Reason]]) -> tuple[pl.Expr, int]:
 
 
 def _from_codes(column: pl.Expr, values: list[str], dtype: pl.DataType) -> pl.Expr:
-    """Integer codes -> values[code] as `dtype` (null stays null). Where dtype is the Enum of `values` and
-    polars takes codes as they are, the codes become the Enum's own: no look-up per row."""
-    if CODES_TO_ENUM and isinstance(dtype, pl.Enum) and dtype == pl.Enum(values):
-        return column.cast(pl.Series(dtype=dtype).to_physical().dtype).cat.to(dtype)
+    """Integer codes -> values[code] as `dtype` (null stays null). Where dtype is the Enum of `values`, the
+    codes are the Enum's own (see long_table.as_dtype)."""
+    if isinstance(dtype, pl.Enum) and dtype == pl.Enum(values):
+        return as_dtype(column.cast(enum_physical(len(values))), dtype)
     return column.replace_strict(list(range(len(values))), pl.Series(values, dtype=dtype), default=None,
                                  return_dtype=dtype)
 
@@ -343,8 +343,8 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
     descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
     # every column is put in place on its own, two at a time (numpy and polars release the GIL)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        numbers = pool.submit(_numbers_in_place, [part.described + o for part, o in zip(parts, offsets)], places, size)
-        columns = {"enterprise_id": pool.submit(_enterprise_column, keys, per_enterprise, size)}
+        numbers = pool.submit(put, [part.described + o for part, o in zip(parts, offsets)], places, size, np.uint32)
+        columns = {"enterprise_id": pool.submit(_enterprise_column, keys, per_enterprise)}
         physical = _physical_types(keys)
         columns |= {c: pool.submit(_column_in_place, [part.values.get_column(c) for part in parts], places, size,
                                    dtype, physical.get(c))
@@ -365,27 +365,13 @@ def _physical_types(keys: _Keys) -> dict[str, pl.DataType]:
     return out
 
 
-def _numbers_in_place(numbers: list[np.ndarray], places: list[np.ndarray], size: int) -> np.ndarray:
-    out = np.empty(size, dtype=np.uint32)  # the places cover every row once
-    for part, place in zip(numbers, places):
-        out[place] = part
-    return out
-
-
-def _enterprise_column(keys: _Keys, per_enterprise: np.ndarray, size: int) -> pl.Series:
-    """Each row's enterprise id. The rows are in enterprise order, so the enterprise row numbers are a count of
-    the enterprises started so far (a running sum of a mark at each first row); they are the codes of an Enum
-    of the ids."""
-    marks = np.zeros(size, dtype=np.uint32)
-    present = np.flatnonzero(per_enterprise)
-    starts = (np.cumsum(per_enterprise) - per_enterprise)[present]
-    marks[starts[1:]] = np.diff(present).astype(np.uint32)
-    marks[0] = present[0]
-    codes = np.cumsum(marks, dtype=np.uint32)
+def _enterprise_column(keys: _Keys, per_enterprise: np.ndarray) -> pl.Series:
+    """Each row's enterprise id. The rows are in enterprise order, so the enterprise row numbers are each
+    repeated for that enterprise's rows; they are the codes of an Enum of the ids."""
+    codes = pl.Series(np.repeat(np.arange(per_enterprise.size, dtype=np.uint32), per_enterprise))
     if not isinstance(keys.enterprise, pl.Enum):
-        return keys.enterprise_ids.gather(pl.Series(codes))
-    physical = enum_physical(keys.enterprise_ids.len())
-    return as_dtype(pl.Series(codes).cast(physical), keys.enterprise)
+        return keys.enterprise_ids.gather(codes)
+    return as_dtype(codes.cast(enum_physical(keys.enterprise_ids.len())), keys.enterprise)
 
 
 def _column_in_place(columns: list[pl.Series], places: list[np.ndarray], size: int, dtype: pl.DataType,
@@ -395,11 +381,8 @@ def _column_in_place(columns: list[pl.Series], places: list[np.ndarray], size: i
     if physical is not None:
         return scatter(columns, places, size, dtype, physical)
     # text without codes: concatenated, then gathered into order
-    order = np.empty(size, dtype=np.int64)
-    start = 0
-    for column, place in zip(columns, places):
-        order[place] = np.arange(start, start + column.len())
-        start += column.len()
+    starts = np.cumsum([0] + [column.len() for column in columns])
+    order = put([np.arange(a, b) for a, b in zip(starts, starts[1:])], places, size, np.int64)
     return pl.concat(columns).gather(pl.Series(order))
 
 

@@ -49,6 +49,14 @@ def enterprise_places(parts: list[tuple[np.ndarray, np.ndarray | None]], n: int)
     return places, total
 
 
+def put(arrays: list[np.ndarray], places: list[np.ndarray], size: int, dtype: type) -> np.ndarray:
+    """The parts' values at their places, for places that cover every row once (enterprise_places')."""
+    out = np.empty(size, dtype=dtype)
+    for part, place in zip(arrays, places):
+        out[place] = part
+    return out
+
+
 @lru_cache(maxsize=8)
 def _physical_of_size(size: int) -> pl.DataType:
     return pl.Series(dtype=pl.Enum([str(i) for i in range(size)])).to_physical().dtype
@@ -86,7 +94,7 @@ def scatter(columns: list[pl.Series], places: list[np.ndarray], size: int, dtype
 
 
 def from_numpy(values: np.ndarray, valid: np.ndarray | None, dtype: pl.DataType) -> pl.Series:
-    """A polars column over these buffers (null where not valid), without copying the values."""
+    """A polars column over these buffers (null where not valid): numpy's buffers go to Arrow as they are."""
     import pyarrow as pa
 
     arrow_type = pa.bool_() if dtype == pl.Boolean else pa.from_numpy_dtype(values.dtype)
@@ -97,9 +105,9 @@ def from_numpy(values: np.ndarray, valid: np.ndarray | None, dtype: pl.DataType)
     return pl.Series(pl.from_arrow(array))
 
 
-def as_dtype(physical: pl.Series, dtype: pl.DataType) -> pl.Series:
+def as_dtype(physical: pl.Series | pl.Expr, dtype: pl.DataType) -> pl.Series | pl.Expr:
     """Integer codes (or values) as `dtype`: an Enum takes the codes as its own where polars lets it (no look-up
-    per row), else each code is looked up."""
+    per row), else each code is looked up. The codes must be of the Enum's own integer type (enum_physical)."""
     if not isinstance(dtype, pl.Enum):
         return physical.cast(dtype)
     if CODES_TO_ENUM:
@@ -109,20 +117,12 @@ def as_dtype(physical: pl.Series, dtype: pl.DataType) -> pl.Series:
 
 
 def coded(texts: list[str | None], dtype: pl.DataType | None = None) -> tuple[pl.Enum, np.ndarray, np.ndarray]:
-    """An Enum for these texts (dtype's own categories when it is an Enum that holds them all, else the distinct
-    texts), each text's code and whether it is not null: the tables that turn a row's description number into
-    its codes by a gather."""
-    if isinstance(dtype, pl.Enum):
-        categories = dtype.categories.to_list()
-        enum = dtype
-    else:
-        categories = list(dict.fromkeys(t for t in texts if t is not None))
-        enum = pl.Enum(categories)
+    """An Enum for these texts (dtype itself when it is an Enum, which must hold them all; else one of the
+    distinct texts), each text's code and whether it is not null: the tables that turn a row's description
+    number into its codes by a gather."""
+    enum = dtype if isinstance(dtype, pl.Enum) else pl.Enum(list(dict.fromkeys(t for t in texts if t is not None)))
+    categories = enum.categories.to_list()
     at = {text: i for i, text in enumerate(categories)}
-    if any(t is not None and t not in at for t in texts):
-        categories = list(dict.fromkeys([*categories, *(t for t in texts if t is not None)]))
-        enum, at = pl.Enum(categories), {text: i for i, text in enumerate(categories)}
-    physical = _numpy_of(enum_physical(len(categories)))
-    codes = np.array([at.get(t, 0) if t is not None else 0 for t in texts], dtype=physical)
+    codes = np.array([0 if t is None else at[t] for t in texts], dtype=_numpy_of(enum_physical(len(categories))))
     valid = np.array([t is not None for t in texts], dtype=np.bool_)
     return enum, codes, valid
