@@ -134,4 +134,4 @@ def test_long_details_written_as_two_files_read_back_in_order(tmp_path, monkeypa
     a, b = pl.read_parquet(tmp_path / "whole" / "details"), pl.read_parquet(tmp_path / "split" / "details")
     assert a.height > 256 and a.equals(b)  # same rows, same order
     first = pl.read_parquet(tmp_path / "split" / "details" / "part-00000-0.parquet")
-    assert first.height % 64 == 0  # cut at a row-group boundary
+    assert first.height % 64 == 0  # cut at a row-group boundary (whole-table path: this evaluator streams none)

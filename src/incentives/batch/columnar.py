@@ -100,6 +100,13 @@ class BatchResult:
 
         return encoded_details(self)
 
+    def streamed_details(self):
+        """The encoded details block by block (streamed_details.StreamedDetails), or None when only the whole
+        table can be built."""
+        from .streamed_details import StreamedDetails
+
+        return StreamedDetails.of(self)
+
     @property
     def schemes(self) -> tuple[Scheme, ...]:
         return self.catalogue.schemes

@@ -312,8 +312,9 @@ def details(result: BatchResult) -> pl.DataFrame:
     return encoded.with_columns(pl.col(plain).cast(pl.String))
 
 
-def encoded_details(result: BatchResult) -> pl.DataFrame:
-    """The details with the ids and the repetitive text as Enums (same values as details())."""
+def explained_parts(result: BatchResult) -> tuple[_Keys, dict[str, pl.DataType], list[_Part]]:
+    """Every scheme's rows and placeholders (catalogue order), each in facts order, with the keys and the
+    schema of the long table they make."""
     from .scheme_plans import version_on
 
     keys = _keys(result)
@@ -332,7 +333,12 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
     # two schemes at a time: each one's query has serial steps (distinct masks, small look-ups) that leave a
     # core idle; polars releases the GIL while it computes. Parts come back in catalogue order.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda job: job(), jobs))
+        return keys, schema, list(pool.map(lambda job: job(), jobs))
+
+
+def encoded_details(result: BatchResult) -> pl.DataFrame:
+    """The details with the ids and the repetitive text as Enums (same values as details())."""
+    keys, schema, parts = explained_parts(result)
     n = result.frames.enterprises.height
     places, per_enterprise = enterprise_places([(part.rows, part.ranks) for part in parts], n)
     size = int(per_enterprise.sum())

@@ -58,11 +58,17 @@ def _no_progress(done: int, total: int, stage: str) -> None:
 def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Catalogue) -> Part:
     """Evaluate the accepted enterprises of a chunk; add names, titles and the rejected enterprises."""
     titles = {scheme.id: scheme.title_zh for scheme in cat.schemes}
+    streamed = None
     if checked.tables.enterprises.height:
         result = evaluator(checked.tables, as_of, cat)
-        # the text columns dictionary-encoded when the evaluator offers them (the columnar engine does)
-        details = getattr(result, "encoded_details", None)
-        details = result.details if details is None else details
+        # built when a writer asks: a writer that streams takes them block by block instead (the columnar
+        # engine offers both, with the text columns dictionary-encoded)
+        if hasattr(type(result), "encoded_details"):  # asked of the class: on the result it would build them
+            def details() -> pl.DataFrame:
+                return conform_coded(result.encoded_details, DETAIL_SCHEMA)
+        else:
+            details = conform_coded(result.details, DETAIL_SCHEMA)
+        streamed = getattr(result, "streamed_details", None)
         summary = result.summary
         if summary.schema.get("top_schemes") != pl.String and "top_schemes" in summary.columns:
             summary = summary.with_columns(pl.col("top_schemes").cast(pl.List(pl.String)).list.join("; "))
@@ -76,7 +82,7 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
                 .select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"),
                         pl.col("n_errors").fill_null(0)))
     summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
-    return Part(summary, conform_coded(details, DETAIL_SCHEMA), checked.errors, titles)
+    return Part(summary, details, checked.errors, titles, streamed)
 
 
 def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:

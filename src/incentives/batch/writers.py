@@ -12,14 +12,18 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..results import STATUS_LABELS, Status
 from .validate import ERROR_SCHEMA, KIND_SKIPPED, Counts
 from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, neutralise, yuan_text
+
+if TYPE_CHECKING:
+    from .streamed_details import StreamedDetails
 
 FORMATS = ("xlsx", "csv", "parquet")
 SUMMARY_SCHEMA = {
@@ -56,9 +60,17 @@ class Part:
     """The results of one chunk, ready to write."""
 
     summary: pl.DataFrame  # SUMMARY_SCHEMA
-    details: pl.DataFrame  # DETAIL_SCHEMA
+    details_of: pl.DataFrame | Callable[[], pl.DataFrame]  # DETAIL_SCHEMA, or what builds it when first asked
     errors: pl.DataFrame  # ERROR_SCHEMA
     titles: dict[str, str] = field(default_factory=dict)  # scheme id -> title (zh), for people
+    # the same details block by block, for a writer that streams them (None: only the whole table)
+    streamed: Callable[[], StreamedDetails | None] | None = None
+
+    @property
+    def details(self) -> pl.DataFrame:
+        if callable(self.details_of):
+            self.details_of = self.details_of()
+        return self.details_of
 
     @property
     def to_confirm(self) -> pl.DataFrame:
@@ -285,6 +297,10 @@ class ParquetSink:
         write_coded_parquet(frame, path, coded, schema=schema)
 
     def write(self, part: Part) -> None:
+        streamed = part.streamed() if part.streamed is not None else None
+        if streamed is not None and streamed.height:
+            self._write_streamed(part, streamed)
+            return
         # pyarrow encodes a file's columns one after another on one thread, so long details are written as two
         # files side by side (part-NNNNN-0, -1: a reader of the folder takes them in name order, so the rows
         # keep their order); the three small tables go meanwhile. Every writer releases the GIL.
@@ -301,12 +317,55 @@ class ParquetSink:
                 future.result()
         self.parts += 1
 
+    def _write_streamed(self, part: Part, details: StreamedDetails) -> None:
+        """The details block by block: two files side by side (each half of the enterprises, built and written
+        on its own core) when long, as above. What to confirm is taken from each block as it goes."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cuts = details.halves() if details.height > SPLIT_ABOVE_ROWS else [0, details.per_enterprise.size]
+        halves = list(zip(cuts, cuts[1:]))
+        with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+            written = [pool.submit(self._write_blocks, details, first, last, None if len(halves) == 1 else i)
+                       for i, (first, last) in enumerate(halves)]
+            self._write("summary", part.summary)
+            self._write("errors", part.errors)
+            to_confirm = [piece for future in written for piece in future.result()]
+        to_confirm = pa.concat_tables(to_confirm)
+        pq.write_table(to_confirm, self.folder / "to_confirm" / f"part-{self.parts:05d}.parquet", compression="lz4",
+                       use_dictionary=[c for c in TO_CONFIRM_COLUMNS if _dictionary_type(to_confirm.schema, c)],
+                       store_schema=False)
+        self.parts += 1
+
+    def _write_blocks(self, details: StreamedDetails, first: int, last: int, piece: int | None) -> list:
+        import pyarrow.parquet as pq
+
+        suffix = "" if piece is None else f"-{piece}"
+        path = self.folder / "details" / f"part-{self.parts:05d}{suffix}.parquet"
+        coded = [name for name in details.schema.names if _dictionary_type(details.schema, name)]
+        numeric = [name for name in details.schema.names if name not in coded]
+        to_confirm = []
+        with pq.ParquetWriter(path, details.schema, compression="lz4", use_dictionary=coded, store_schema=False,
+                              write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
+            for a, b in details.blocks(first, last, ROW_GROUP_ROWS):
+                block = details.block(a, b)
+                writer.write_table(block, row_group_size=block.num_rows)
+                to_confirm.append(details.with_status(block, Status.needs_confirmation.value)
+                                  .select(list(TO_CONFIRM_COLUMNS)))
+        return to_confirm
+
     def close(self, info: RunInfo) -> None:
         if self.parts == 0:
             for name in self.NAMES:
                 self._write(name, pl.DataFrame(schema=self.schemas[name]))
         (self.folder / "run.json").write_text(json.dumps(info.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                               encoding="utf-8")
+
+
+def _dictionary_type(schema: Any, column: str) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_dictionary(schema.field(column).type)
 
 
 ROW_GROUP_ROWS = 1 << 20
