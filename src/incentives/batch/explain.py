@@ -86,6 +86,7 @@ class _Part:
     descriptions: pl.DataFrame  # the _DESCRIBED columns: few rows, one per pair of failed and unknown keys
     rows: np.ndarray  # per row, the enterprise row number
     ranks: np.ndarray | None  # per row, its place among its enterprise's units (None: one row per enterprise)
+    rows_of: str = ""  # parts with the same (non-empty) key have the same rows: one kind's units
 
 
 def _keys(result: BatchResult) -> _Keys:
@@ -264,7 +265,7 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
     return _Part(long.drop("_failed", "_unknown"), described.astype(np.uint32, copy=False), descriptions,
-                 rows.to_numpy(), ranks)
+                 rows.to_numpy(), ranks, "" if ranks is None else scheme.unit)
 
 
 def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confirm_zh: list,

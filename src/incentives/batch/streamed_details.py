@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from .explain import _DESCRIBED, _Keys, _Part, _values_schema, explained_parts
-from .long_table import coded, enterprise_places, enum_physical
+from .long_table import coded, enum_physical
 
 if TYPE_CHECKING:
     from .columnar import BatchResult
@@ -98,12 +98,23 @@ class StreamedDetails:
 
     def __init__(self, keys: _Keys, schema: dict[str, pl.DataType], parts: list[_Part], n: int):
         parts = [_by_enterprise(part) for part in parts]
-        places, per_enterprise = enterprise_places([(part.rows, part.ranks) for part in parts], n)
+        # how many rows each unit kind gives each enterprise: counted once per kind, not once per scheme
+        self._counts = {part.rows_of: np.bincount(part.rows, minlength=n)[:n]
+                        for part in parts if part.ranks is not None}
+        per_enterprise = np.zeros(n, dtype=np.int64)
+        for part in parts:
+            if part.ranks is not None:
+                per_enterprise += self._counts[part.rows_of]
+            elif part.rows.size == n:  # one row for every enterprise
+                per_enterprise += 1
+            else:
+                per_enterprise[part.rows] += 1
         self.per_enterprise = per_enterprise
         self.starts = np.concatenate([[0], np.cumsum(per_enterprise)])  # each enterprise's first row; then the end
         self.height = int(self.starts[-1])
         self._rows = [part.rows for part in parts]
-        self._places = places
+        self._ranks = [part.ranks for part in parts]
+        self._kinds = [part.rows_of for part in parts]
         self._offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
         self._described = [part.described for part in parts]
         self._values = {c: [_physical(part.values.get_column(c)) for part in parts] for c in _values_schema(schema)}
@@ -160,12 +171,30 @@ class StreamedDetails:
         code = self._dictionaries["status"].to_pylist().index(status)
         return block.filter(pc.equal(block.column("status").chunk(0).indices, code))
 
+    def _places(self, first: int, last: int, cuts: list[list[int]]) -> list[np.ndarray]:
+        """Where each part's rows of the block go within it (long_table.enterprise_places, for these
+        enterprises): an enterprise's rows part by part, a part's by rank."""
+        next_free = self.starts[first:last] - self.starts[first]
+        places = []
+        for rows, ranks, kind, (a, b) in zip(self._rows, self._ranks, self._kinds, cuts):
+            if ranks is not None:
+                places.append(next_free[rows[a:b] - first] + ranks[a:b])
+                next_free += self._counts[kind][first:last]
+            elif b - a == last - first:  # one row for every enterprise of the block
+                places.append(next_free.copy())
+                next_free += 1
+            else:
+                at = rows[a:b] - first
+                places.append(next_free[at])
+                next_free[at] += 1
+        return places
+
     def block(self, first: int, last: int) -> pa.Table:
         """The rows of enterprises first..last-1, in order, as Arrow."""
         start = int(self.starts[first])
         size = int(self.starts[last]) - start
         cuts = [np.searchsorted(rows, np.array([first, last], dtype=rows.dtype)).tolist() for rows in self._rows]
-        local = [places[a:b] - places.dtype.type(start) for places, (a, b) in zip(self._places, cuts)]
+        local = self._places(first, last, cuts)
         described = np.empty(size, dtype=np.uint32)
         for part, offset, place, (a, b) in zip(self._described, self._offsets, local, cuts):
             described[place] = part[a:b] + offset
@@ -203,7 +232,7 @@ def _by_enterprise(part: _Part) -> _Part:
         return part
     order = np.argsort(rows, kind="stable")
     return _Part(part.values[order], part.described[order], part.descriptions, rows[order],
-                 None if part.ranks is None else part.ranks[order])
+                 None if part.ranks is None else part.ranks[order], part.rows_of)
 
 
 def _scatter(pieces: list[_Chunks | None], local: list[np.ndarray], cuts: list[np.ndarray], size: int,
