@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .columnar import BatchResult
 
 _INDEX = pa.uint32()  # the codes of the ids, cut to a block's own
+_EVERY_ROW = ("enterprise_id", "scheme_id", "unit_kind", "status")  # never null
 
 
 class _Chunks:
@@ -133,7 +134,9 @@ class StreamedDetails:
             "superseded_by": pa.array(keys.schemes.categories.to_list(), pa.string()),
         }
         self.columns = list(schema)
-        self.schema = pa.schema([(c, self._arrow_type(c, dtype)) for c, dtype in schema.items()])
+        # columns every row has are required fields: Parquet then stores no definition level per row for them
+        self.schema = pa.schema([pa.field(c, self._arrow_type(c, dtype), nullable=c not in _EVERY_ROW)
+                                 for c, dtype in schema.items()])
 
     @classmethod
     def of(cls, result: BatchResult) -> StreamedDetails | None:
@@ -212,6 +215,8 @@ class StreamedDetails:
                 arrays[column] = _arrow(values, valid, self.schema.field(column).type)
         for column, (codes, valid, dictionary) in self._descriptions.items():
             arrays[column] = _dictionary(codes[described], None if valid.all() else valid[described], dictionary)
+        if any(arrays[c].null_count for c in _EVERY_ROW):
+            raise AssertionError("a row without an enterprise, scheme, unit kind or status")
         return pa.Table.from_arrays([arrays[c] for c in self.columns], schema=self.schema)
 
 
