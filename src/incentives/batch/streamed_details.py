@@ -100,8 +100,10 @@ class StreamedDetails:
     def __init__(self, keys: _Keys, schema: dict[str, pl.DataType], parts: list[_Part], n: int):
         parts = [_by_enterprise(part) for part in parts]
         # how many rows each unit kind gives each enterprise: counted once per kind, not once per scheme
-        self._counts = {part.rows_of: np.bincount(part.rows, minlength=n)[:n]
-                        for part in parts if part.ranks is not None}
+        self._counts: dict[str, np.ndarray] = {}
+        for part in parts:
+            if part.ranks is not None and part.rows_of not in self._counts:
+                self._counts[part.rows_of] = np.bincount(part.rows, minlength=n)[:n]
         per_enterprise = np.zeros(n, dtype=np.int64)
         for part in parts:
             if part.ranks is not None:
