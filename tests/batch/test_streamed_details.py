@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from incentives.batch import streamed_details, writers
@@ -99,3 +99,22 @@ def test_the_parquet_written_from_blocks_reads_back_as_the_whole_table(tmp_path_
     if len(files) == 2:  # the files meet between two enterprises
         first, second = (pl.read_parquet(folder / "details" / f) for f in files)
         assert set(first["enterprise_id"]).isdisjoint(second["enterprise_id"])
+
+
+_CELLS = {pl.Int64: st.one_of(st.none(), st.integers(-(2**62), 2**62)),
+          pl.UInt8: st.one_of(st.none(), st.integers(0, 255)), pl.Boolean: st.one_of(st.none(), st.booleans())}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(list(_CELLS)), st.data())
+def test_a_slice_of_a_chunked_column_is_its_values_and_validity(dtype, data) -> None:
+    chunks = data.draw(st.lists(st.lists(_CELLS[dtype], max_size=20), min_size=1, max_size=5))
+    column = pl.concat([pl.Series(chunk, dtype=dtype) for chunk in chunks], rechunk=False)
+    assume(column.null_count() < column.len())  # an all-null column is never sliced: it is left out
+    start = data.draw(st.integers(0, column.len() - 1))
+    stop = data.draw(st.integers(start + 1, column.len()))
+    values, valid = streamed_details._physical(column).slice(start, stop)
+    expected = column.slice(start, stop - start)
+    valid = np.ones(stop - start, dtype=np.bool_) if valid is None else valid
+    assert valid.tolist() == expected.is_not_null().to_list()
+    assert [v if ok else None for v, ok in zip(values.tolist(), valid)] == expected.to_list()

@@ -8,7 +8,8 @@ carry one 4-byte column for those six, and the finished table takes their codes 
 number. The text columns stay dictionary-encoded (Enum) until a writer needs plain strings: an enterprise's
 code is its row number, so building and writing tens of millions of rows moves codes, not the text itself. The
 rows are put in enterprise order by counting (each row's place follows from how many rows each enterprise
-has), not by sorting, and each part's columns are written straight into those places (see long_table).
+has), not by sorting, and each part's columns are written straight into those places (see long_table). The
+Parquet writer takes the same parts block by block instead (streamed_details).
 """
 
 from __future__ import annotations

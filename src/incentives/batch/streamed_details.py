@@ -2,8 +2,8 @@
 
 The rows, their order and their values are those of explain.encoded_details, but the whole table never exists.
 Tens of millions of rows put in place across a whole table write each cache line once per part (a row of one
-scheme every few dozen rows), into fresh pages that this machine's kernel must first zero. Put in place a block
-at a time, the writes land in a few megabytes, and the allocator hands the same memory to block after block.
+scheme every few dozen rows), into fresh pages that the kernel must first zero. Put in place a block at a time,
+the writes land in a few megabytes, and the allocator hands the same memory to block after block.
 
 Each block goes to Arrow as it is built: numbers as numpy buffers, text as dictionary codes over small
 dictionaries (a block's enterprise ids and unit ids are cut to the ones it uses), so no text is copied per row.
@@ -39,6 +39,8 @@ class _Chunks:
         start = 0
         for chunk in column.to_physical().get_chunks():
             array = chunk.to_arrow()
+            if not len(array):  # an empty chunk may have no buffers at all
+                continue
             validity, data = array.buffers()[:2]
             self.chunks.append((_bits_or_values(data, array.type, array.offset, len(array)),
                                 None if validity is None or not array.null_count

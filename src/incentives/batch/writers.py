@@ -271,7 +271,8 @@ class CsvSink:
 class ParquetSink:
     """A folder with one Parquet dataset per table (summary/, details/, to_confirm/, errors/), one file per chunk.
 
-    Integer fen and text as given; read a table back with pl.read_parquet(folder / "details").
+    Integer fen and text as given; read a table back with pl.read_parquet(folder / "details"). The details of
+    the columnar engine are streamed a block of enterprises at a time (streamed_details), never built whole.
     """
 
     NAMES = ("summary", "details", "to_confirm", "errors")
