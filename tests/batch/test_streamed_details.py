@@ -96,6 +96,7 @@ def test_the_parquet_written_from_blocks_reads_back_as_the_whole_table(tmp_path_
     files = sorted(p.name for p in (folder / "details").iterdir())
     assert files == (["part-00000-0.parquet", "part-00000-1.parquet"] if split and whole.height
                      else ["part-00000.parquet"])
+    assert sorted(p.name for p in (folder / "to_confirm").iterdir()) == files  # one beside each details file
     if len(files) == 2:  # the files meet between two enterprises
         first, second = (pl.read_parquet(folder / "details" / f) for f in files)
         assert set(first["enterprise_id"]).isdisjoint(second["enterprise_id"])

@@ -171,12 +171,12 @@ class StreamedDetails:
         n = self.per_enterprise.size
         return [0, int(np.searchsorted(self.starts, self.height // 2)) if n else 0, n]
 
-    def with_status(self, block: pa.Table, status: str) -> pa.Table:
-        """The rows of a block with this status, found by its code."""
+    def with_status(self, block: pa.Table, status: str, columns: list[str]) -> pa.Table:
+        """These columns of the rows of a block with this status, found by its code."""
         import pyarrow.compute as pc
 
         code = self._dictionaries["status"].to_pylist().index(status)
-        return block.filter(pc.equal(block.column("status").chunk(0).indices, code))
+        return block.select(columns).filter(pc.equal(block.column("status").chunk(0).indices, code))
 
     def _places(self, first: int, last: int, cuts: list[list[int]]) -> list[np.ndarray]:
         """Where each part's rows of the block go within it (long_table.enterprise_places, for these

@@ -320,10 +320,8 @@ class ParquetSink:
 
     def _write_streamed(self, part: Part, details: StreamedDetails) -> None:
         """The details block by block: two files side by side (each half of the enterprises, built and written
-        on its own core) when long, as above. What to confirm is taken from each block as it goes."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        on its own core) when long, as above. What to confirm is taken from each block as it goes, into a file
+        beside each details file."""
         cuts = details.halves() if details.height > SPLIT_ABOVE_ROWS else [0, details.per_enterprise.size]
         halves = list(zip(cuts, cuts[1:]))
         with ThreadPoolExecutor(max_workers=len(halves)) as pool:
@@ -331,29 +329,29 @@ class ParquetSink:
                        for i, (first, last) in enumerate(halves)]
             self._write("summary", part.summary)
             self._write("errors", part.errors)
-            to_confirm = [piece for future in written for piece in future.result()]
-        to_confirm = pa.concat_tables(to_confirm)
-        pq.write_table(to_confirm, self.folder / "to_confirm" / f"part-{self.parts:05d}.parquet", compression="lz4",
-                       use_dictionary=[c for c in TO_CONFIRM_COLUMNS if _dictionary_type(to_confirm.schema, c)],
-                       store_schema=False)
+            for future in written:
+                future.result()
         self.parts += 1
 
-    def _write_blocks(self, details: StreamedDetails, first: int, last: int, piece: int | None) -> list:
+    def _write_blocks(self, details: StreamedDetails, first: int, last: int, piece: int | None) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        suffix = "" if piece is None else f"-{piece}"
-        path = self.folder / "details" / f"part-{self.parts:05d}{suffix}.parquet"
-        coded = [name for name in details.schema.names if _dictionary_type(details.schema, name)]
-        numeric = [name for name in details.schema.names if name not in coded]
+        name = f"part-{self.parts:05d}{'' if piece is None else f'-{piece}'}.parquet"
+        coded = [column for column in details.schema.names if _dictionary_type(details.schema, column)]
+        numeric = [column for column in details.schema.names if column not in coded]
         to_confirm = []
-        with pq.ParquetWriter(path, details.schema, compression="lz4", use_dictionary=coded, store_schema=False,
-                              write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
+        with pq.ParquetWriter(self.folder / "details" / name, details.schema, compression="lz4",
+                              use_dictionary=coded, store_schema=False, write_statistics=numeric,
+                              dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
             for a, b in details.blocks(first, last, ROW_GROUP_ROWS):
                 block = details.block(a, b)
                 writer.write_table(block, row_group_size=block.num_rows)
-                to_confirm.append(details.with_status(block, Status.needs_confirmation.value)
-                                  .select(list(TO_CONFIRM_COLUMNS)))
-        return to_confirm
+                to_confirm.append(details.with_status(block, Status.needs_confirmation.value, list(TO_CONFIRM_COLUMNS)))
+        schema = pa.schema([details.schema.field(column) for column in TO_CONFIRM_COLUMNS])
+        pq.write_table(pa.concat_tables(to_confirm) if to_confirm else schema.empty_table(),
+                       self.folder / "to_confirm" / name, compression="lz4",
+                       use_dictionary=[column for column in coded if column in TO_CONFIRM_COLUMNS], store_schema=False)
 
     def close(self, info: RunInfo) -> None:
         if self.parts == 0:
