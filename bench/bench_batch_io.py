@@ -225,6 +225,7 @@ def scenario_xlsx(n: int, work: Path) -> dict:
     checked = validate(raw)
     clock.mark("check cells (validate)")
     part = evaluate_part(checked, AS_OF, evaluator, cat)
+    part.details  # built when first asked: here, so that the stage holds it
     clock.mark("evaluate + explain (columnar)")
     sink = XlsxSink(work / "results.xlsx")
     sink.write(part)
