@@ -667,6 +667,22 @@ def empty_errors() -> pl.DataFrame:
     return pl.DataFrame(schema=ERROR_SCHEMA)
 
 
+def _known_enterprises(checked: dict[str, _Checked], enterprises: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per table, whether each row's enterprise is in the enterprise table: one hash look-up per row, reused by
+    validate. The other tables' ids are looked up in one go, so the enterprise ids are hashed into a table once
+    (duplicate ids need not be removed first: the look-up only asks whether an id is there)."""
+    known_ids = enterprises.get_column("enterprise_id").drop_nulls().implode()
+    others = [name for name in TABLES if name != "enterprises"]
+    ids = [checked[name].values.get_column("enterprise_id") for name in others]
+    found = pl.concat(ids).is_in(known_ids).fill_null(False) if ids else pl.Series(dtype=pl.Boolean)
+    known = {"enterprises": pl.repeat(True, enterprises.height, eager=True)}
+    start = 0
+    for name, column in zip(others, ids):
+        known[name] = found.slice(start, column.len())
+        start += column.len()
+    return known
+
+
 def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     """Check every table; reject enterprises with any error, report everything, keep the rest typed.
 
@@ -679,14 +695,9 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
                                      pl.DataFrame(schema={ROW: pl.Int64, "column": pl.String, "value": pl.String,
                                                           "code": pl.String}))
     enterprises = checked["enterprises"].values
-    known_ids = enterprises.get_column("enterprise_id").drop_nulls().unique()
     errors: dict[str, pl.DataFrame] = {}
     bad_ids: list[pl.Series] = []
-    # whether each row's enterprise is in the enterprise table: one hash lookup per row, reused below
-    known: dict[str, pl.Series] = {
-        name: (checked[name].values.get_column("enterprise_id").is_in(known_ids.implode()).fill_null(False)
-               if name != "enterprises" else pl.repeat(True, enterprises.height, eager=True))
-        for name in TABLES}
+    known = _known_enterprises(checked, enterprises)
     for name in TABLES:
         table = checked[name]
         found = table.errors
