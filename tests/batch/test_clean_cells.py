@@ -155,3 +155,43 @@ def test_every_code_is_its_own_accepted_spelling():
 
     for codes in (OWNERSHIP, ACTIVITIES, FIELDS, LOAN_TYPES, LOAN_PURPOSES):
         assert all(_enum_map(codes)[code] == code for code in codes)
+
+
+def _rows_found_again(tables):
+    """Each child row's enterprise row number as the engine finds it when not told."""
+    from dataclasses import replace
+
+    from incentives.batch.unit_frames import ROW as ENTERPRISE_ROW, _enterprise_rows
+
+    ids = tables.enterprises.select("enterprise_id", pl.int_range(pl.len(), dtype=pl.UInt32).alias(ENTERPRISE_ROW))
+    return _enterprise_rows(replace(tables, enterprise_rows=None), ids)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw_inputs(as_text=False))
+def test_the_enterprise_rows_the_checks_pass_on_are_the_ones_the_engine_would_find(raw):
+    # sorted by id, as generated or exported inputs usually are: the checks then find each row's enterprise
+    ordered = {name: RawTable(t.table, t.sheet, t.frame.sort("enterprise_id", nulls_last=True, maintain_order=True),
+                              t.headers) for name, t in raw.tables.items()}
+    checked = validate(RawInput(raw.format, ordered))
+    given_rows = checked.tables.enterprise_rows
+    if given_rows is not None:  # the ids as checked were strictly increasing, every child's sorted
+        again = _rows_found_again(checked.tables)
+        assert [r.to_list() for r in given_rows] == [r.to_list() for r in again]
+    _assert_same(checked, validate(RawInput(raw.format, ordered), fast_paths=False))
+
+
+def test_rows_are_renumbered_around_a_rejected_enterprise():
+    enterprises = {"enterprise_id": ["E1", "E2", "E3", "E4"], "name": ["甲", "乙", "丙", "丁"],
+                   "province": ["上海市", "火星", "北京市", "上海市"]}  # E2's province is not a province
+    projects = {"enterprise_id": ["E1", "E2", "E3", "E3", "E4"], "project_id": ["P1", "P2", "P3", "P4", "P5"]}
+    raw = RawInput("parquet", {
+        name: RawTable(name, name, _frame(columns, {c: pl.String for c in columns}), {c: c for c in columns})
+        for name, columns in (("enterprises", enterprises), ("projects", projects))})
+    checked = validate(raw)
+    assert checked.tables.enterprises["enterprise_id"].to_list() == ["E1", "E3", "E4"]
+    project_rows, loan_rows, award_rows = checked.tables.enterprise_rows
+    assert project_rows.to_list() == [0, 1, 1, 2]  # E1, E3, E3, E4 among the accepted E1, E3, E4
+    assert loan_rows.len() == award_rows.len() == 0
+    assert [r.to_list() for r in checked.tables.enterprise_rows] == [
+        r.to_list() for r in _rows_found_again(checked.tables)]

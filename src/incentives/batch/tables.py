@@ -137,6 +137,9 @@ class Tables:
     projects: pl.DataFrame
     loans: pl.DataFrame
     awards: pl.DataFrame
+    # each project's, loan's and award's enterprise row number, when the checks already found them (the
+    # engine then does not look them up again); None: the engine finds them
+    enterprise_rows: tuple[pl.Series, pl.Series, pl.Series] | None = None
 
     @classmethod
     def empty(cls) -> Tables:

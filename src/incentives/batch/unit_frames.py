@@ -89,11 +89,20 @@ def _enterprise_rows(tables: Tables, ids: pl.DataFrame) -> list[pl.Series]:
     Otherwise one join for the three tables: the hash table of the enterprise ids is built once, not three times.
     """
     parts = [tables.projects["enterprise_id"], tables.loans["enterprise_id"], tables.awards["enterprise_id"]]
-    enterprise_ids = ids["enterprise_id"]
-    if _strictly_increasing(enterprise_ids) and all(p.null_count() == 0 and p.is_sorted() for p in parts):
+    given = tables.enterprise_rows
+    if given is not None and [r.len() for r in given] == [p.len() for p in parts]:
+        return [r.alias(ROW) for r in given]
+    return sorted_rows(ids["enterprise_id"], parts) or _joined_rows(parts, ids)
+
+
+def sorted_rows(enterprise_ids: pl.Series, parts: list[pl.Series]) -> list[pl.Series] | None:
+    """Each part's keys' row numbers among strictly increasing ids (null where absent), when the ids are such
+    and every part is sorted with no null; else None."""
+    if (enterprise_ids.len() and _strictly_increasing(enterprise_ids)
+            and all(p.null_count() == 0 and p.is_sorted() for p in parts)):
         return [_sorted_rows(enterprise_ids, part) if part.len() else pl.Series(ROW, [], dtype=pl.UInt32)
                 for part in parts]
-    return _joined_rows(parts, ids)
+    return None
 
 
 def _joined_rows(parts: list[pl.Series], ids: pl.DataFrame) -> list[pl.Series]:

@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -667,20 +668,43 @@ def empty_errors() -> pl.DataFrame:
     return pl.DataFrame(schema=ERROR_SCHEMA)
 
 
-def _known_enterprises(checked: dict[str, _Checked], enterprises: pl.DataFrame) -> dict[str, pl.Series]:
-    """Per table, whether each row's enterprise is in the enterprise table: one hash look-up per row, reused by
-    validate. The other tables' ids are looked up in one go, so the enterprise ids are hashed into a table once
-    (duplicate ids need not be removed first: the look-up only asks whether an id is there)."""
-    known_ids = enterprises.get_column("enterprise_id").drop_nulls().implode()
+def _known_enterprises(checked: dict[str, _Checked],
+                       enterprises: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str, pl.Series] | None]:
+    """Per table, whether each row's enterprise is in the enterprise table, looked up once and reused by
+    validate; and, when the ids are sorted, each row's enterprise row number (for the engine, which would
+    otherwise look them up again).
+
+    Sorted ids (as generated or exported, usually) are found by one linear merge (unit_frames.sorted_rows).
+    Otherwise the other tables' ids are looked up in one go, so the enterprise ids are hashed once (duplicate
+    ids need not be removed first: the look-up only asks whether an id is there).
+    """
+    from .unit_frames import sorted_rows
+
     others = [name for name in TABLES if name != "enterprises"]
     ids = [checked[name].values.get_column("enterprise_id") for name in others]
-    found = pl.concat(ids).is_in(known_ids).fill_null(False) if ids else pl.Series(dtype=pl.Boolean)
-    known = {"enterprises": pl.repeat(True, enterprises.height, eager=True)}
-    start = 0
-    for name, column in zip(others, ids):
-        known[name] = found.slice(start, column.len())
-        start += column.len()
-    return known
+    rows = sorted_rows(enterprises.get_column("enterprise_id"), ids)
+    if rows is not None:
+        found = [r.is_not_null() for r in rows]
+    else:
+        known_ids = enterprises.get_column("enterprise_id").drop_nulls().implode()
+        every = pl.concat(ids).is_in(known_ids).fill_null(False) if ids else pl.Series(dtype=pl.Boolean)
+        starts = np.cumsum([0] + [column.len() for column in ids])
+        found = [every.slice(int(a), int(b - a)) for a, b in zip(starts, starts[1:])]
+    known = {"enterprises": pl.repeat(True, enterprises.height, eager=True), **dict(zip(others, found))}
+    return known, None if rows is None else dict(zip(others, rows))
+
+
+def _renumbered(rows: dict[str, pl.Series] | None, kept: dict[str, pl.Series]) -> tuple[pl.Series, ...] | None:
+    """The accepted rows' enterprise row numbers among the accepted enterprises (kept: each table's mask)."""
+    if rows is None:
+        return None
+    accepted = kept["enterprises"]
+    others = [name for name in TABLES if name != "enterprises"]
+    if bool(accepted.all()):
+        return tuple(rows[name].filter(kept[name]) for name in others)
+    # an enterprise's new row number: how many accepted enterprises come before it
+    new_row = (accepted.cast(pl.UInt32).cum_sum() - 1).cast(pl.UInt32)
+    return tuple(new_row.gather(rows[name].filter(kept[name])) for name in others)
 
 
 def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
@@ -697,7 +721,7 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     enterprises = checked["enterprises"].values
     errors: dict[str, pl.DataFrame] = {}
     bad_ids: list[pl.Series] = []
-    known = _known_enterprises(checked, enterprises)
+    known, rows = _known_enterprises(checked, enterprises)
     for name in TABLES:
         table = checked[name]
         found = table.errors
@@ -715,6 +739,7 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
                                        | pl.col("enterprise_id").is_in(rejected_ids.implode())
                                        | pl.col(ROW).is_in(errors["enterprises"].get_column(ROW).implode()))
     accepted: dict[str, pl.DataFrame] = {}
+    kept: dict[str, pl.Series] = {}
     counts = Counts(enterprises_in=enterprises.height, rejected=rejected_rows.height)
     report_parts = []
     for name in TABLES:
@@ -725,7 +750,9 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
                          if rejected_ids.len() else pl.repeat(False, table.values.height, eager=True))
         bad_row = (pl.col(ROW).is_in(own_errors.get_column(ROW).implode()) if own_errors.height
                    else pl.lit(False))
-        keep = table.values.filter(pl.col("enterprise_id").is_not_null() & known[name] & ~rejected_here & ~bad_row)
+        kept[name] = table.values.select(pl.col("enterprise_id").is_not_null() & known[name] & ~rejected_here
+                                         & ~bad_row).to_series()
+        keep = table.values.filter(kept[name])
         if name != "enterprises" and rejected_ids.len():
             skipped = table.values.filter(rejected_here & ~bad_row)
             if skipped.height:
@@ -740,7 +767,7 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     report = pl.concat(report_parts) if report_parts else empty_errors()
     report = report.sort("sheet_order", "row", "column_order").drop("sheet_order", "column_order")
     counts.errors = report.filter(pl.col("kind") == KIND_ERROR).height
-    tables = Tables(*(accepted[name] for name in TABLES))
+    tables = Tables(*(accepted[name] for name in TABLES), enterprise_rows=_renumbered(rows, kept))
     return Validated(tables, report, counts, rejected_rows.select(ROW, "enterprise_id", "name"))
 
 
