@@ -125,7 +125,7 @@ def test_each_schemes_rows_equal_its_plan_evaluated_on_the_facts(case: tuple[dat
                 has = pl.col(amount_column(o)).is_not_null()
                 headroom = pl.lit(None, dtype=pl.Int64) if plan.headroom is None else pl.when(has).then(plan.headroom)
                 expected_headroom = frame.with_columns(headroom.cast(pl.Int64).alias("_headroom"))["_headroom"]
-            assert part.values["headroom_fen"].to_list() == expected_headroom.to_list()
+            assert part.column("headroom_fen", pl.Int64).to_list() == expected_headroom.to_list()
             for sets, column in ((failed, "reasons_zh"), (unknown, "to_confirm_zh")):
                 truths = [frame.select([r.when.fill_null(False).alias(f"r{k}") for k, r in enumerate(reasons)]).rows()
                           if reasons else [()] * frame.height for reasons in sets]

@@ -88,6 +88,27 @@ class _Part:
     rows: np.ndarray  # per row, the enterprise row number
     ranks: np.ndarray | None  # per row, its place among its enterprise's units (None: one row per enterprise)
     rows_of: str = ""  # parts with the same (non-empty) key have the same rows: one kind's units
+    # columns with a value only where the scheme gives an amount (cap, binding, headroom: a few rows in a
+    # hundred), kept for those rows only: "_at" (the row in the part, increasing) and the columns. The values
+    # frame does not have them.
+    sparse: pl.DataFrame | None = None
+
+    def column(self, name: str, dtype: pl.DataType) -> pl.Series:
+        """A column for every row of the part, null where it has no value."""
+        if self.sparse is None or name not in self.sparse.columns:
+            return self.values.get_column(name)
+        return _spread(self.values.height, self.sparse.get_column("_at").to_numpy(), self.sparse.get_column(name),
+                       dtype)
+
+
+def _spread(height: int, at: np.ndarray, values: pl.Series, dtype: pl.DataType) -> pl.Series:
+    physical = values.to_physical()
+    filled = physical.fill_null(False if physical.dtype == pl.Boolean else 0).to_numpy()
+    out = np.zeros(height, dtype=filled.dtype)
+    valid = np.zeros(height, dtype=np.bool_)
+    out[at] = filled
+    valid[at] = physical.is_not_null().to_numpy()
+    return as_dtype(from_numpy(out, valid, physical.dtype), dtype)
 
 
 def _keys(result: BatchResult) -> _Keys:
@@ -234,26 +255,34 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         failed_sets = [[r for c in conditions for r in c.failed] for conditions in plan.tracks]
         unknown_sets = [[r for c in conditions for r in c.unknown] for conditions in plan.tracks]
     else:
-        has = amount.is_not_null()
         # the headroom from the amount the engine computed, rather than the amount's arithmetic once more
         room = plan.headroom_given(amount)
-        cap = pl.when(has).then(plan.cap) if plan.cap is not None else pl.lit(None, dtype=pl.Int64)
-        binding = pl.when(has).then(plan.binding) if plan.binding is not None else pl.lit(None, dtype=pl.Boolean)
-        headroom = pl.when(has).then(room) if room is not None else pl.lit(None, dtype=pl.Int64)
+        on_amounts = {"cap_fen": (plan.cap, pl.Int64), "binding_cap": (plan.binding, pl.Boolean),
+                      "headroom_fen": (room, pl.Int64)}
+        # computed for the rows with an amount only; null elsewhere
+        sparse_columns = [expr.cast(dtype).alias(name) for name, (expr, dtype) in on_amounts.items()
+                          if expr is not None]
+        cap, binding, headroom = (pl.lit(None, dtype=dtype) for _, dtype in on_amounts.values())
         failed, unknown = plan.reasons()
         failed_sets, unknown_sets = [failed], [unknown]
     failed_key, failed_width = _reason_key(failed_sets)
     unknown_key, unknown_width = _reason_key(unknown_sets)
+    if isinstance(plan, InterestPlan):
+        sparse_columns = []
     winner = pl.col(winner_column(o)) if winner_column(o) in frame.columns else pl.lit(None, dtype=pl.Int32)
     # one lazy query, so that the conditions the reasons share (a scheme's gates, its region checks, a leaf's
     # failed and unknown tests) are computed once
-    long = frame.lazy().select(
-        unit_id.alias("unit_id"), _status_name(status_column(o)).alias("status"), amount.alias("amount_fen"),
-        cap.cast(pl.Int64).alias("cap_fen"), binding.cast(pl.Boolean).alias("binding_cap"),
-        headroom.cast(pl.Int64).alias("headroom_fen"),
-        _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
-        failed_key.alias("_failed"), unknown_key.alias("_unknown"),
-    ).collect()
+    dense = [c.alias(name) for c, name in ((cap.cast(pl.Int64), "cap_fen"), (binding.cast(pl.Boolean), "binding_cap"),
+                                           (headroom.cast(pl.Int64), "headroom_fen"))
+             if name not in {e.meta.output_name() for e in sparse_columns}]
+    lazy = frame.lazy()
+    long, sparse = pl.collect_all([
+        lazy.select(
+            unit_id.alias("unit_id"), _status_name(status_column(o)).alias("status"), amount.alias("amount_fen"),
+            *dense, _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
+            failed_key.alias("_failed"), unknown_key.alias("_unknown")),
+        lazy.with_row_index("_at").filter(amount.is_not_null()).select("_at", *sparse_columns),
+    ])
     failed_at, reasons_zh, reasons_en = _distinct_texts(long["_failed"], failed_sets, failed_width)
     unknown_at, confirm_zh, confirm_en = _distinct_texts(long["_unknown"], unknown_sets, unknown_width)
     # a row's description is its pair of distinct failed and unknown keys: a table of every pair (few of each)
@@ -266,7 +295,7 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
     return _Part(long.drop("_failed", "_unknown"), described.astype(np.uint32, copy=False), descriptions,
-                 rows.to_numpy(), ranks, "" if ranks is None else scheme.unit)
+                 rows.to_numpy(), ranks, "" if ranks is None else scheme.unit, sparse if sparse_columns else None)
 
 
 def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confirm_zh: list,
@@ -354,7 +383,7 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
         numbers = pool.submit(put, [part.described + o for part, o in zip(parts, offsets)], places, size, np.uint32)
         columns = {"enterprise_id": pool.submit(_enterprise_column, keys, per_enterprise)}
         physical = _physical_types(keys)
-        columns |= {c: pool.submit(_column_in_place, [part.values.get_column(c) for part in parts], places, size,
+        columns |= {c: pool.submit(_column_in_place, [part.column(c, dtype) for part in parts], places, size,
                                    dtype, physical.get(c))
                     for c, dtype in _values_schema(schema).items()}
         described = numbers.result()

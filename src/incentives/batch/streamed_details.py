@@ -122,7 +122,12 @@ class StreamedDetails:
         self._kinds = [part.rows_of for part in parts]
         self._offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
         self._described = [part.described for part in parts]
-        self._values = {c: [_physical(part.values.get_column(c)) for part in parts] for c in _values_schema(schema)}
+        self._values = {c: [_physical(part.values.get_column(c)) if c in part.values.columns else None
+                            for part in parts] for c in _values_schema(schema)}
+        # the columns a part keeps for its rows with an amount only: those rows (in the part) and their values
+        self._sparse = {c: [None if part.sparse is None or c not in part.sparse.columns
+                            else (part.sparse.get_column("_at").to_numpy(), _physical(part.sparse.get_column(c)))
+                            for part in parts] for c in _values_schema(schema)}
         self._value_types = {c: _numpy_type(dtype, c, keys) for c, dtype in _values_schema(schema).items()}
         descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
         # per description number, each described column's code and whether it has a text
@@ -210,7 +215,7 @@ class StreamedDetails:
         arrays["enterprise_id"] = _dictionary(np.repeat(np.arange(last - first, dtype=np.uint32), counts), None,
                                               self._dictionaries["enterprise_id"].slice(first, last - first))
         for column, pieces in self._values.items():
-            values, valid = _scatter(pieces, local, cuts, size, self._value_types[column])
+            values, valid = _scatter(pieces, self._sparse[column], local, cuts, size, self._value_types[column])
             if column == "unit_id":
                 arrays[column] = _narrowed(values, valid, self._dictionaries["unit_id"])
             elif column in self._dictionaries:
@@ -240,21 +245,37 @@ def _by_enterprise(part: _Part) -> _Part:
     if rows.size < 2 or bool(np.all(rows[1:] >= rows[:-1])):
         return part
     order = np.argsort(rows, kind="stable")
+    sparse = part.sparse
+    if sparse is not None:  # each kept row's new place in the part, in increasing order again
+        moved_to = np.empty(order.size, dtype=np.uint32)
+        moved_to[order] = np.arange(order.size, dtype=np.uint32)
+        sparse = sparse.with_columns(pl.Series("_at", moved_to[sparse.get_column("_at").to_numpy()])).sort("_at")
     return _Part(part.values[order], part.described[order], part.descriptions, rows[order],
-                 None if part.ranks is None else part.ranks[order], part.rows_of)
+                 None if part.ranks is None else part.ranks[order], part.rows_of, sparse)
 
 
-def _scatter(pieces: list[_Chunks | None], local: list[np.ndarray], cuts: list[np.ndarray], size: int,
+def _scatter(pieces: list[_Chunks | None], sparse: list[tuple[np.ndarray, _Chunks | None] | None],
+             local: list[np.ndarray], cuts: list[list[int]], size: int,
              dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
-    """A block's column: each part's slice at its places; rows no part has a value for are null."""
+    """A block's column: each part's slice at its places (or, for a column a part keeps for a few rows, those
+    rows of the slice at theirs); rows no part has a value for are null."""
     values = np.zeros(size, dtype=dtype)
     valid = np.zeros(size, dtype=np.bool_)
-    for piece, place, (a, b) in zip(pieces, local, cuts):
-        if piece is None or a == b:
+    for piece, few, place, (a, b) in zip(pieces, sparse, local, cuts):
+        if a == b:
             continue
-        part_values, part_valid = piece.slice(a, b)
-        values[place] = part_values
-        valid[place] = True if part_valid is None else part_valid
+        if piece is not None:
+            part_values, part_valid = piece.slice(a, b)
+            values[place] = part_values
+            valid[place] = True if part_valid is None else part_valid
+        elif few is not None and few[1] is not None:
+            at, column = few
+            first, last = np.searchsorted(at, np.array([a, b], dtype=at.dtype)).tolist()
+            if first < last:
+                part_values, part_valid = column.slice(first, last)
+                where = place[at[first:last] - at.dtype.type(a)]
+                values[where] = part_values
+                valid[where] = True if part_valid is None else part_valid
     return values, None if valid.all() else valid
 
 
