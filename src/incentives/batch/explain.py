@@ -241,45 +241,46 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     # taken as columns (an eager select would copy the whole wide frame into line) and put in one chunk too
     frame = ev.read.hstack([ev.wide.get_column(c).rechunk() for c in wide_columns])
     rows = facts.get_column(ROW)
-    if scheme.unit == "enterprise":
-        unit_id, ranks = pl.lit(None, dtype=keys.unit_dtype), None
-    else:
-        unit_id, ranks = pl.lit(keys.units[scheme.unit]), keys.ranks[scheme.unit]
     amount = pl.col(amount_column(o))
+    # columns taken as they are (a lazy query copies even the columns it only passes through), and the
+    # expressions of the columns computed here
+    taken = {"amount_fen": frame.get_column(amount_column(o))}
+    computed = []
+    if scheme.unit == "enterprise":
+        computed.append(pl.lit(None, dtype=keys.unit_dtype).alias("unit_id"))
+        ranks = None
+    else:
+        taken["unit_id"], ranks = keys.units[scheme.unit], keys.ranks[scheme.unit]
+    sparse_columns = []
     if isinstance(plan, InterestPlan):
         extra = result.evaluated["loan"].extra[o]
         track = closest_track(extra, plan, ev.read)
-        frame = frame.hstack([extra["cap"].alias("_cap").rechunk(), extra["binding"].alias("_binding").rechunk(),
-                              extra["headroom"].alias("_headroom").rechunk(), track.alias("_track").rechunk()])
-        cap, binding, headroom = pl.col("_cap"), pl.col("_binding"), pl.col("_headroom")
+        frame = frame.hstack([track.alias("_track").rechunk()])
+        taken |= {"cap_fen": extra["cap"].cast(pl.Int64), "binding_cap": extra["binding"].cast(pl.Boolean),
+                  "headroom_fen": extra["headroom"].cast(pl.Int64)}
         failed_sets = [[r for c in conditions for r in c.failed] for conditions in plan.tracks]
         unknown_sets = [[r for c in conditions for r in c.unknown] for conditions in plan.tracks]
     else:
         # the headroom from the amount the engine computed, rather than the amount's arithmetic once more
-        room = plan.headroom_given(amount)
         on_amounts = {"cap_fen": (plan.cap, pl.Int64), "binding_cap": (plan.binding, pl.Boolean),
-                      "headroom_fen": (room, pl.Int64)}
-        # computed for the rows with an amount only; null elsewhere
-        sparse_columns = [expr.cast(dtype).alias(name) for name, (expr, dtype) in on_amounts.items()
-                          if expr is not None]
-        cap, binding, headroom = (pl.lit(None, dtype=dtype) for _, dtype in on_amounts.values())
+                      "headroom_fen": (plan.headroom_given(amount), pl.Int64)}
+        for name, (expr, dtype) in on_amounts.items():
+            if expr is None:  # the scheme has none: null on every row
+                computed.append(pl.lit(None, dtype=dtype).alias(name))
+            else:  # computed for the rows with an amount only, null elsewhere
+                sparse_columns.append(expr.cast(dtype).alias(name))
         failed, unknown = plan.reasons()
         failed_sets, unknown_sets = [failed], [unknown]
     failed_key, failed_width = _reason_key(failed_sets)
     unknown_key, unknown_width = _reason_key(unknown_sets)
-    if isinstance(plan, InterestPlan):
-        sparse_columns = []
     winner = pl.col(winner_column(o)) if winner_column(o) in frame.columns else pl.lit(None, dtype=pl.Int32)
     # one lazy query, so that the conditions the reasons share (a scheme's gates, its region checks, a leaf's
     # failed and unknown tests) are computed once
-    dense = [c.alias(name) for c, name in ((cap.cast(pl.Int64), "cap_fen"), (binding.cast(pl.Boolean), "binding_cap"),
-                                           (headroom.cast(pl.Int64), "headroom_fen"))
-             if name not in {e.meta.output_name() for e in sparse_columns}]
     lazy = frame.lazy()
     long, sparse = pl.collect_all([
         lazy.select(
-            unit_id.alias("unit_id"), _status_name(status_column(o)).alias("status"), amount.alias("amount_fen"),
-            *dense, _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
+            *computed, _status_name(status_column(o)).alias("status"),
+            _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
             failed_key.alias("_failed"), unknown_key.alias("_unknown")),
         lazy.with_row_index("_at").filter(amount.is_not_null()).select("_at", *sparse_columns),
     ])
@@ -294,8 +295,9 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         failed_of, unknown_of = failed_of[present], unknown_of[present]
     descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
-    return _Part(long.drop("_failed", "_unknown"), described.astype(np.uint32, copy=False), descriptions,
-                 rows.to_numpy(), ranks, "" if ranks is None else scheme.unit, sparse if sparse_columns else None)
+    values = long.drop("_failed", "_unknown").hstack([column.alias(name) for name, column in taken.items()])
+    return _Part(values, described.astype(np.uint32, copy=False), descriptions, rows.to_numpy(), ranks,
+                 "" if ranks is None else scheme.unit, sparse if sparse_columns else None)
 
 
 def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confirm_zh: list,
