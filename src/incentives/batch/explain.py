@@ -82,8 +82,10 @@ _DESCRIBED = ("scheme_id", "unit_kind", "reasons_zh", "reasons_en", "to_confirm_
 class _Part:
     """One scheme's rows (or its placeholders), in facts order: everything but the enterprise id."""
 
-    values: pl.DataFrame  # the columns that vary row by row: unit id, status, amounts, superseded_by
-    described: np.ndarray  # per row, its row of descriptions (uint32)
+    # the columns that vary row by row (unit id, status, amounts, superseded_by); one left out is null on
+    # every row (or kept in sparse)
+    values: pl.DataFrame
+    described: np.ndarray  # per row, its row of descriptions (uint16, or uint32 for more than 2^16 of them)
     descriptions: pl.DataFrame  # the _DESCRIBED columns: few rows, one per pair of failed and unknown keys
     rows: np.ndarray  # per row, the enterprise row number
     ranks: np.ndarray | None  # per row, its place among its enterprise's units (None: one row per enterprise)
@@ -95,8 +97,10 @@ class _Part:
 
     def column(self, name: str, dtype: pl.DataType) -> pl.Series:
         """A column for every row of the part, null where it has no value."""
-        if self.sparse is None or name not in self.sparse.columns:
+        if name in self.values.columns:
             return self.values.get_column(name)
+        if self.sparse is None or name not in self.sparse.columns:
+            return pl.repeat(None, self.values.height, dtype=dtype, eager=True)
         return _spread(self.values.height, self.sparse.get_column("_at").to_numpy(), self.sparse.get_column(name),
                        dtype)
 
@@ -242,14 +246,10 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     frame = ev.read.hstack([ev.wide.get_column(c).rechunk() for c in wide_columns])
     rows = facts.get_column(ROW)
     amount = pl.col(amount_column(o))
-    # columns taken as they are (a lazy query copies even the columns it only passes through), and the
-    # expressions of the columns computed here
+    # columns taken as they are (a lazy query copies even the columns it only passes through)
     taken = {"amount_fen": frame.get_column(amount_column(o))}
-    computed = []
-    if scheme.unit == "enterprise":
-        computed.append(pl.lit(None, dtype=keys.unit_dtype).alias("unit_id"))
-        ranks = None
-    else:
+    ranks = None  # enterprise-wide schemes: one row per enterprise, and no unit id
+    if scheme.unit != "enterprise":
         taken["unit_id"], ranks = keys.units[scheme.unit], keys.ranks[scheme.unit]
     sparse_columns = []
     if isinstance(plan, InterestPlan):
@@ -264,11 +264,9 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         # the headroom from the amount the engine computed, rather than the amount's arithmetic once more
         on_amounts = {"cap_fen": (plan.cap, pl.Int64), "binding_cap": (plan.binding, pl.Boolean),
                       "headroom_fen": (plan.headroom_given(amount), pl.Int64)}
-        for name, (expr, dtype) in on_amounts.items():
-            if expr is None:  # the scheme has none: null on every row
-                computed.append(pl.lit(None, dtype=dtype).alias(name))
-            else:  # computed for the rows with an amount only, null elsewhere
-                sparse_columns.append(expr.cast(dtype).alias(name))
+        # computed for the rows with an amount only, null elsewhere (a scheme without one: null on every row)
+        sparse_columns = [expr.cast(dtype).alias(name) for name, (expr, dtype) in on_amounts.items()
+                          if expr is not None]
         failed, unknown = plan.reasons()
         failed_sets, unknown_sets = [failed], [unknown]
     failed_key, failed_width = _reason_key(failed_sets)
@@ -279,7 +277,7 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     lazy = frame.lazy()
     long, sparse = pl.collect_all([
         lazy.select(
-            *computed, _status_name(status_column(o)).alias("status"),
+            _status_name(status_column(o)).alias("status"),
             _from_codes(winner, [s.id for s in result.catalogue.schemes], keys.schemes).alias("superseded_by"),
             failed_key.alias("_failed"), unknown_key.alias("_unknown")),
         lazy.with_row_index("_at").filter(amount.is_not_null()).select("_at", *sparse_columns),
@@ -296,7 +294,8 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
     values = long.drop("_failed", "_unknown").hstack([column.alias(name) for name, column in taken.items()])
-    return _Part(values, described.astype(np.uint32, copy=False), descriptions, rows.to_numpy(), ranks,
+    narrow = np.uint16 if descriptions.height <= 1 << 16 else np.uint32
+    return _Part(values, described.astype(narrow, copy=False), descriptions, rows.to_numpy(), ranks,
                  "" if ranks is None else scheme.unit, sparse if sparse_columns else None)
 
 
@@ -327,14 +326,9 @@ def _placeholders(result: BatchResult, scheme, version, keys: _Keys) -> _Part:
     zh, en = NO_UNIT[scheme.unit]
     status = STATUS_NAMES[NOT_IN_FORCE if version is None else INELIGIBLE]
     at = rows.get_column(ROW)
-    values = rows.select(  # ROW keeps the frame's height: every other column is a constant
-        ROW, pl.lit(None, dtype=keys.unit_dtype).alias("unit_id"),
-        pl.lit(status, dtype=pl.Enum(STATUS_NAMES)).alias("status"),
-        pl.lit(None, dtype=pl.Int64).alias("amount_fen"), pl.lit(None, dtype=pl.Int64).alias("cap_fen"),
-        pl.lit(None, dtype=pl.Boolean).alias("binding_cap"), pl.lit(None, dtype=pl.Int64).alias("headroom_fen"),
-        pl.lit(None, dtype=keys.schemes).alias("superseded_by"),
-    )
-    return _Part(values.drop(ROW), np.zeros(at.len(), dtype=np.uint32),
+    # the status is the one column with a value: the others are null on every row, so left out (see _Part)
+    values = rows.select(ROW, pl.lit(status, dtype=pl.Enum(STATUS_NAMES)).alias("status")).drop(ROW)  # ROW: the height
+    return _Part(values, np.zeros(at.len(), dtype=np.uint16),
                  _descriptions(scheme, keys, [zh], [en], [None], [None]), at.to_numpy(), None)
 
 
