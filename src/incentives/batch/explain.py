@@ -90,9 +90,9 @@ class _Part:
     rows: np.ndarray  # per row, the enterprise row number
     ranks: np.ndarray | None  # per row, its place among its enterprise's units (None: one row per enterprise)
     rows_of: str = ""  # parts with the same (non-empty) key have the same rows: one kind's units
-    # columns with a value only where the scheme gives an amount (cap, binding, headroom: a few rows in a
-    # hundred), kept for those rows only: "_at" (the row in the part, increasing) and the columns. The values
-    # frame does not have them.
+    # columns with a value only where the scheme gives an amount (the amount, cap, binding, headroom: a few rows
+    # in a hundred), kept for those rows only: "_at" (the row in the part, increasing) and the columns. The
+    # values frame does not have them.
     sparse: pl.DataFrame | None = None
 
     def column(self, name: str, dtype: pl.DataType) -> pl.Series:
@@ -247,11 +247,12 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     rows = facts.get_column(ROW)
     amount = pl.col(amount_column(o))
     # columns taken as they are (a lazy query copies even the columns it only passes through)
-    taken = {"amount_fen": frame.get_column(amount_column(o))}
+    taken = {}
     ranks = None  # enterprise-wide schemes: one row per enterprise, and no unit id
     if scheme.unit != "enterprise":
         taken["unit_id"], ranks = keys.units[scheme.unit], keys.ranks[scheme.unit]
-    sparse_columns = []
+    # the amount and what follows from it, for the rows with an amount only (null elsewhere)
+    sparse_columns = [amount.alias("amount_fen")]
     if isinstance(plan, InterestPlan):
         extra = result.evaluated["loan"].extra[o]
         track = closest_track(extra, plan, ev.read)
@@ -264,9 +265,9 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         # the headroom from the amount the engine computed, rather than the amount's arithmetic once more
         on_amounts = {"cap_fen": (plan.cap, pl.Int64), "binding_cap": (plan.binding, pl.Boolean),
                       "headroom_fen": (plan.headroom_given(amount), pl.Int64)}
-        # computed for the rows with an amount only, null elsewhere (a scheme without one: null on every row)
-        sparse_columns = [expr.cast(dtype).alias(name) for name, (expr, dtype) in on_amounts.items()
-                          if expr is not None]
+        # a scheme without a cap (or binding, or headroom): null on every row
+        sparse_columns += [expr.cast(dtype).alias(name) for name, (expr, dtype) in on_amounts.items()
+                           if expr is not None]
         failed, unknown = plan.reasons()
         failed_sets, unknown_sets = [failed], [unknown]
     failed_key, failed_width = _reason_key(failed_sets)
@@ -296,7 +297,7 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
     values = long.drop("_failed", "_unknown").hstack([column.alias(name) for name, column in taken.items()])
     narrow = np.uint16 if descriptions.height <= 1 << 16 else np.uint32
     return _Part(values, described.astype(narrow, copy=False), descriptions, rows.to_numpy(), ranks,
-                 "" if ranks is None else scheme.unit, sparse if sparse_columns else None)
+                 "" if ranks is None else scheme.unit, sparse)
 
 
 def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confirm_zh: list,
