@@ -101,18 +101,9 @@ class _Part:
             return self.values.get_column(name)
         if self.sparse is None or name not in self.sparse.columns:
             return pl.repeat(None, self.values.height, dtype=dtype, eager=True)
-        return _spread(self.values.height, self.sparse.get_column("_at").to_numpy(), self.sparse.get_column(name),
-                       dtype)
-
-
-def _spread(height: int, at: np.ndarray, values: pl.Series, dtype: pl.DataType) -> pl.Series:
-    physical = values.to_physical()
-    filled = physical.fill_null(False if physical.dtype == pl.Boolean else 0).to_numpy()
-    out = np.zeros(height, dtype=filled.dtype)
-    valid = np.zeros(height, dtype=np.bool_)
-    out[at] = filled
-    valid[at] = physical.is_not_null().to_numpy()
-    return as_dtype(from_numpy(out, valid, physical.dtype), dtype)
+        values = self.sparse.get_column(name)
+        return scatter([values], [self.sparse.get_column("_at").to_numpy()], self.values.height, dtype,
+                       values.to_physical().dtype)
 
 
 def _keys(result: BatchResult) -> _Keys:

@@ -69,7 +69,7 @@ def enum_physical(n_categories: int) -> pl.DataType:
     return _physical_of_size(min(n_categories, (1 << 16) + 1))
 
 
-def _numpy_of(dtype: pl.DataType) -> np.dtype:
+def numpy_of(dtype: pl.DataType) -> np.dtype:
     return np.dtype(pl.Series(dtype=dtype).to_numpy().dtype) if dtype != pl.Boolean else np.dtype(np.bool_)
 
 
@@ -77,7 +77,7 @@ def scatter(columns: list[pl.Series], places: list[np.ndarray], size: int, dtype
             physical: pl.DataType) -> pl.Series:
     """The parts' values (all of `dtype`, whose codes or values are `physical`) put at their places in a column
     of `size` rows; rows no part reaches are null."""
-    values = np.zeros(size, dtype=_numpy_of(physical))
+    values = np.zeros(size, dtype=numpy_of(physical))
     valid = np.zeros(size, dtype=np.bool_)
     for column, place in zip(columns, places):
         nulls = column.null_count()
@@ -93,16 +93,23 @@ def scatter(columns: list[pl.Series], places: list[np.ndarray], size: int, dtype
     return as_dtype(from_numpy(values, valid, physical), dtype)
 
 
+def arrow_array(values: np.ndarray, valid: np.ndarray | None, arrow_type) -> "pa.Array":
+    """An Arrow array over these numpy buffers (null where not valid), without a copy of the values (booleans
+    and validity are packed to bits)."""
+    import pyarrow as pa
+
+    nulls = 0 if valid is None else int(valid.size - np.count_nonzero(valid))
+    mask = None if not nulls else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = np.packbits(values, bitorder="little") if arrow_type == pa.bool_() else values
+    return pa.Array.from_buffers(arrow_type, values.size, [mask, pa.py_buffer(data)], null_count=nulls)
+
+
 def from_numpy(values: np.ndarray, valid: np.ndarray | None, dtype: pl.DataType) -> pl.Series:
     """A polars column over these buffers (null where not valid): numpy's buffers go to Arrow as they are."""
     import pyarrow as pa
 
     arrow_type = pa.bool_() if dtype == pl.Boolean else pa.from_numpy_dtype(values.dtype)
-    data = np.packbits(values, bitorder="little") if dtype == pl.Boolean else values
-    nulls = 0 if valid is None else int(valid.size - np.count_nonzero(valid))
-    mask = None if not nulls else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    array = pa.Array.from_buffers(arrow_type, values.size, [mask, pa.py_buffer(data)], null_count=nulls)
-    return pl.Series(pl.from_arrow(array))
+    return pl.Series(pl.from_arrow(arrow_array(values, valid, arrow_type)))
 
 
 def as_dtype(physical: pl.Series | pl.Expr, dtype: pl.DataType) -> pl.Series | pl.Expr:
@@ -123,6 +130,6 @@ def coded(texts: list[str | None], dtype: pl.DataType | None = None) -> tuple[pl
     enum = dtype if isinstance(dtype, pl.Enum) else pl.Enum(list(dict.fromkeys(t for t in texts if t is not None)))
     categories = enum.categories.to_list()
     at = {text: i for i, text in enumerate(categories)}
-    codes = np.array([0 if t is None else at[t] for t in texts], dtype=_numpy_of(enum_physical(len(categories))))
+    codes = np.array([0 if t is None else at[t] for t in texts], dtype=numpy_of(enum_physical(len(categories))))
     valid = np.array([t is not None for t in texts], dtype=np.bool_)
     return enum, codes, valid

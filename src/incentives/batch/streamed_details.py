@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from .explain import _DESCRIBED, _Keys, _Part, _values_schema, explained_parts
-from .long_table import coded, enum_physical
+from .explain import _DESCRIBED, _Keys, _Part, _physical_types, _values_schema, explained_parts
+from .long_table import arrow_array, coded, numpy_of
 
 if TYPE_CHECKING:
     from .columnar import BatchResult
@@ -85,15 +85,8 @@ def _physical(column: pl.Series) -> _Chunks | None:
     return None if column.null_count() == column.len() else _Chunks(column)
 
 
-def _arrow(values: np.ndarray, valid: np.ndarray | None, arrow_type: pa.DataType) -> pa.Array:
-    nulls = 0 if valid is None else int(valid.size - np.count_nonzero(valid))
-    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-    data = np.packbits(values, bitorder="little") if arrow_type == pa.bool_() else values
-    return pa.Array.from_buffers(arrow_type, values.size, [mask, pa.py_buffer(data)], null_count=nulls)
-
-
 def _dictionary(codes: np.ndarray, valid: np.ndarray | None, dictionary: pa.Array) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(_arrow(codes, valid, pa.from_numpy_dtype(codes.dtype)), dictionary)
+    return pa.DictionaryArray.from_arrays(arrow_array(codes, valid, pa.from_numpy_dtype(codes.dtype)), dictionary)
 
 
 class StreamedDetails:
@@ -128,7 +121,9 @@ class StreamedDetails:
         self._sparse = {c: [None if part.sparse is None or c not in part.sparse.columns
                             else (part.sparse.get_column("_at").to_numpy(), _physical(part.sparse.get_column(c)))
                             for part in parts] for c in _values_schema(schema)}
-        self._value_types = {c: _numpy_type(dtype, c, keys) for c, dtype in _values_schema(schema).items()}
+        physical = _physical_types(keys)
+        physical.setdefault("unit_id", pl.UInt32)  # no units at all: every unit id is null, its codes unread
+        self._value_types = {c: numpy_of(physical.get(c, dtype)) for c, dtype in _values_schema(schema).items()}
         descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
         # per description number, each described column's code and whether it has a text
         self._descriptions = {}
@@ -221,22 +216,12 @@ class StreamedDetails:
             elif column in self._dictionaries:
                 arrays[column] = _dictionary(values, valid, self._dictionaries[column])
             else:
-                arrays[column] = _arrow(values, valid, self.schema.field(column).type)
+                arrays[column] = arrow_array(values, valid, self.schema.field(column).type)
         for column, (codes, valid, dictionary) in self._descriptions.items():
             arrays[column] = _dictionary(codes[described], None if valid.all() else valid[described], dictionary)
         if any(arrays[c].null_count for c in _EVERY_ROW):
             raise AssertionError("a row without an enterprise, scheme, unit kind or status")
         return pa.Table.from_arrays([arrays[c] for c in self.columns], schema=self.schema)
-
-
-def _numpy_type(dtype: pl.DataType, column: str, keys: _Keys) -> np.dtype:
-    if column == "status":
-        dtype = enum_physical(dtype.categories.len())
-    elif column == "unit_id":
-        dtype = enum_physical(keys.n_unit_ids)
-    elif column == "superseded_by":
-        dtype = enum_physical(keys.schemes.categories.len())
-    return np.dtype(np.bool_) if dtype == pl.Boolean else np.dtype(pl.Series(dtype=dtype).to_numpy().dtype)
 
 
 def _by_enterprise(part: _Part) -> _Part:

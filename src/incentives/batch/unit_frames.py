@@ -107,10 +107,14 @@ def sorted_rows(enterprise_ids: pl.Series, parts: list[pl.Series]) -> list[pl.Se
 
 def _joined_rows(parts: list[pl.Series], ids: pl.DataFrame) -> list[pl.Series]:
     keys = pl.concat(parts).to_frame("enterprise_id")
-    rows = keys.join(ids, on="enterprise_id", how="left", maintain_order="left")[ROW]
+    return split_like(keys.join(ids, on="enterprise_id", how="left", maintain_order="left")[ROW], parts)
+
+
+def split_like(column: pl.Series, parts: list[pl.Series]) -> list[pl.Series]:
+    """A column computed over the parts concatenated, cut back into one piece per part."""
     out, start = [], 0
     for part in parts:
-        out.append(rows.slice(start, part.len()))
+        out.append(column.slice(start, part.len()))
         start += part.len()
     return out
 

@@ -19,7 +19,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
 
-import numpy as np
 import polars as pl
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -678,7 +677,7 @@ def _known_enterprises(checked: dict[str, _Checked],
     Otherwise the other tables' ids are looked up in one go, so the enterprise ids are hashed once (duplicate
     ids need not be removed first: the look-up only asks whether an id is there).
     """
-    from .unit_frames import sorted_rows
+    from .unit_frames import sorted_rows, split_like
 
     others = [name for name in TABLES if name != "enterprises"]
     ids = [checked[name].values.get_column("enterprise_id") for name in others]
@@ -687,9 +686,7 @@ def _known_enterprises(checked: dict[str, _Checked],
         found = [r.is_not_null() for r in rows]
     else:
         known_ids = enterprises.get_column("enterprise_id").drop_nulls().implode()
-        every = pl.concat(ids).is_in(known_ids).fill_null(False) if ids else pl.Series(dtype=pl.Boolean)
-        starts = np.cumsum([0] + [column.len() for column in ids])
-        found = [every.slice(int(a), int(b - a)) for a, b in zip(starts, starts[1:])]
+        found = split_like(pl.concat(ids).is_in(known_ids).fill_null(False), ids)
     known = {"enterprises": pl.repeat(True, enterprises.height, eager=True), **dict(zip(others, found))}
     return known, None if rows is None else dict(zip(others, rows))
 

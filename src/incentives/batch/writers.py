@@ -286,9 +286,12 @@ class ParquetSink:
         for name in self.NAMES:
             (self.folder / name).mkdir(exist_ok=True)
 
+    def _file(self, piece: int | None) -> str:
+        """This chunk's file name (part-NNNNN, or part-NNNNN-0 and -1 for a table written as two files)."""
+        return f"part-{self.parts:05d}{'' if piece is None else f'-{piece}'}.parquet"
+
     def _write(self, name: str, frame: pl.DataFrame, piece: int | None = None) -> None:
-        suffix = "" if piece is None else f"-{piece}"
-        path = self.folder / name / f"part-{self.parts:05d}{suffix}.parquet"
+        path = self.folder / name / self._file(piece)
         frame = conform_coded(frame, self.schemas[name])
         schema = frame.schema
         coded = [column for column, dtype in schema.items() if _coded(dtype)]
@@ -337,7 +340,7 @@ class ParquetSink:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        name = f"part-{self.parts:05d}{'' if piece is None else f'-{piece}'}.parquet"
+        name = self._file(piece)
         coded = [column for column in details.schema.names if _dictionary_type(details.schema, column)]
         numeric = [column for column in details.schema.names if column not in coded]
         to_confirm = []
