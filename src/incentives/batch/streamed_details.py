@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from .columnar import BatchResult
 
 _INDEX = pa.uint32()  # the codes of the ids, cut to a block's own
-_EVERY_ROW = ("enterprise_id", "scheme_id", "unit_kind", "status")  # never null
+# never null: every row has a reason text, "" when nothing failed (explain._text_of); what to confirm may be null
+_EVERY_ROW = ("enterprise_id", "scheme_id", "unit_kind", "status", "reasons_zh", "reasons_en")
 
 
 class _Chunks:
@@ -220,7 +221,7 @@ class StreamedDetails:
         for column, (codes, valid, dictionary) in self._descriptions.items():
             arrays[column] = _dictionary(codes[described], None if valid.all() else valid[described], dictionary)
         if any(arrays[c].null_count for c in _EVERY_ROW):
-            raise AssertionError("a row without an enterprise, scheme, unit kind or status")
+            raise AssertionError("a row without an enterprise, scheme, unit kind, status or reasons")
         return pa.Table.from_arrays([arrays[c] for c in self.columns], schema=self.schema)
 
 
