@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 
 import openpyxl
@@ -15,10 +16,11 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from incentives.batch import runner
+from incentives.batch import runner, validate
 from incentives.web import batch_jobs, batch_routes
 from incentives.web.app import create_app
-from incentives.web.config import WebSettings
+from incentives.web.batch_routes import MAX_NAME_BYTES, safe_upload_name
+from incentives.web.config import WebSettings, readable_size
 
 from .conftest import scalar_evaluator
 from .helpers import ENTERPRISE_HEADERS, batch_job_in_browser, enterprise_row, write_workbook
@@ -52,6 +54,36 @@ def _workbook_bytes(tmp_path) -> bytes:
         "贷款": [["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"], ["E7", "L1", 100, "0.03", "2026-01-05", "2027-01-05"]],
     })
     return path.read_bytes()
+
+
+def _workbook_with_a_skipped_loan(tmp_path) -> bytes:
+    """E2 is rejected (unknown province), so its own, faultless loan L2 is not evaluated; L1's enterprise is
+    unknown: two errors and one row skipped."""
+    loan_headers = ["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"]
+    path = write_workbook(tmp_path / "skipped.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1"), enterprise_row("E2", **{"省份": "火星"})],
+        "贷款": [loan_headers, ["E7", "L1", 100, "0.03", "2026-01-05", "2027-01-05"],
+                 ["E2", "L2", 100, "0.03", "2026-01-05", "2027-01-05"]],
+    })
+    return path.read_bytes()
+
+
+def _enterprises_csv(*rows: list[object]) -> bytes:
+    lines = [ENTERPRISE_HEADERS, *rows]
+    return "".join(",".join(str(cell) for cell in line) + "\n" for line in lines).encode()
+
+
+def _upload(client, name: str, content: bytes) -> str:
+    response = client.post("/batch/upload", files={"file": (name, content)}, data={"as_of": "2026-06-01"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def _input_row(workbook: bytes) -> tuple[object, ...]:
+    """The 汇总 sheet's line naming the input."""
+    rows = openpyxl.load_workbook(io.BytesIO(workbook))["汇总"].iter_rows(values_only=True)
+    return next(row for row in rows if row[0] == "输入 / input")
 
 
 def _wait(job_id: str) -> batch_routes.BatchJob:
@@ -144,10 +176,113 @@ def test_only_the_newest_finished_jobs_are_kept(client, monkeypatch):
     assert len(finished_kept) == 2
 
 
-def test_an_upload_over_the_limit_gets_a_clear_error(client):
+def test_the_results_name_the_uploaded_workbook_as_the_cli_does(client, tmp_path):
+    job_id = _upload(client, "filled.xlsx", _workbook_bytes(tmp_path))
+    assert _wait(job_id).status == "done"
+    page = client.get(f"/batch/jobs/{job_id}").text
+    assert "<h2>filled.xlsx " in page
+    result = client.get(f"/batch/jobs/{job_id}/results.xlsx")
+    assert result.headers["content-disposition"] == 'attachment; filename="filled-results.xlsx"'
+    assert _input_row(result.content)[1] == "filled.xlsx"
+
+
+def test_a_lone_csv_keeps_its_chinese_name_in_notes_errors_and_the_download(client):
+    content = _enterprises_csv(enterprise_row("E1"), enterprise_row("E2", **{"省份": "火星"}))
+    job_id = _upload(client, "C:\\fakepath\\企业.csv", content)  # the whole path, as some browsers send it
+    job = _wait(job_id)
+    assert job.status == "done" and job.filename == "企业.csv"
+    page = client.get(f"/batch/jobs/{job_id}").text
+    assert "企业.csv：编码 UTF-8" in page and "<td>企业.csv</td>" in page  # the note, and the error's sheet
+    result = client.get(f"/batch/jobs/{job_id}/results.xlsx")
+    assert result.headers["content-disposition"] == "attachment; filename*=utf-8''%E4%BC%81%E4%B8%9A-results.xlsx"
+    assert _input_row(result.content)[1] == "企业.csv"
+
+
+def test_an_unreadable_upload_is_named_in_the_message(client):
+    job = _wait(_upload(client, "季度报表.xlsx", b"not a workbook"))
+    assert job.status == "failed" and "季度报表.xlsx" in job.problem["zh"] and "季度报表.xlsx" in job.problem["en"]
+
+
+def test_an_upload_named_like_the_jobs_own_files_does_not_clash_with_them(client, tmp_path):
+    job_id = _upload(client, "results.xlsx", _workbook_bytes(tmp_path))
+    job = _wait(job_id)
+    assert job.status == "done" and job.upload.parent != job.folder and not job.upload.exists()
+    result = client.get(f"/batch/jobs/{job_id}/results.xlsx")
+    assert result.status_code == 200 and _input_row(result.content)[1] == "results.xlsx"
+
+
+@pytest.mark.parametrize(("sent", "saved"), [
+    ("filled.xlsx", "filled.xlsx"),
+    ("企业.csv", "企业.csv"),
+    ("C:\\Users\\王\\客户 名单.xlsx", "客户 名单.xlsx"),
+    ("../../etc/cron.d/x.csv", "x.csv"),
+    ("a\x00b\r\n\tc.zip", "abc.zip"),
+    ("\u202exslx.csv", "xslx.csv"),  # a right-to-left override would show the name backwards
+    ("  .hidden.parquet ", "hidden.parquet"),
+    (".xlsx", "upload.xlsx"),
+    ("\x01\x02.xlsx", "upload.xlsx"),
+    ("", "upload"),
+])
+def test_an_upload_is_saved_under_its_own_base_name_made_safe(sent, saved):
+    assert safe_upload_name(sent) == saved
+
+
+def test_a_long_upload_name_is_cut_to_fit_the_file_system_and_keeps_its_suffix():
+    name = safe_upload_name("企" * 300 + ".xlsx")
+    assert name.endswith("企.xlsx") and len(name.encode()) <= MAX_NAME_BYTES
+
+
+def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_path):
+    assert batch_jobs.SKIPPED_KIND == validate.KIND_SKIPPED
+    job_id = _upload(client, "skipped.xlsx", _workbook_with_a_skipped_loan(tmp_path))
+    assert _wait(job_id).status == "done"
+    page = client.get(f"/batch/jobs/{job_id}").text
+    errors = page.split('id="batch-errors"')[1].split("</table>")[0]
+    skipped = page.split('id="batch-skipped"')[1].split("</table>")[0]
+    assert 'id="count-errors">2<' in page and errors.count("<tr><td>") == 2  # the count agrees with the list
+    assert "错误：共 2 条" in page and "E7" in errors and "火星" in errors and "E2" not in errors
+    assert "未评估的行（企业已拒绝）：显示 1 条" in page and skipped.count("<tr><td>") == 1 and "E2" in skipped
+    client.cookies.set("lang", "en")
+    try:
+        english = client.get(f"/batch/jobs/{job_id}").text
+    finally:
+        client.cookies.clear()
+    assert "Errors: all 2" in english and "Rows not evaluated (enterprise rejected): 1 shown" in english
+
+
+def test_a_long_error_list_says_how_many_of_the_errors_it_shows(client):
+    job_id, folder = batch_routes.JOBS.new_folder()
+    error = {"sheet": "企业", "row": 2, "column": "省份", "value": "火星", "reason_zh": "未知的省级行政区",
+             "reason_en": "unknown province", "enterprise_id": "E1", "kind": "error"}
+    info = {"counts": {"enterprises_in": 300, "evaluated": 0, "rejected": 300, "errors": 300}, "notes": [],
+            "error_sample": [error] * 200}
+    job = batch_routes.BatchJob(job_id, "a.xlsx", date(2026, 6, 1), folder, folder / "upload" / "a.xlsx",
+                                status="done", info=batch_jobs._info_view(info))
+    batch_jobs.write_status(job)
+    page = client.get(f"/batch/jobs/{job_id}").text
+    assert "错误：显示前 200 条，共 300 条" in page and "batch-skipped" not in page
+
+
+@pytest.mark.parametrize(("n_bytes", "shown"), [
+    (512, "512 B"), (1024, "1 KB"), (200_000, "195.3 KB"), (1_048_575, "1023.9 KB"), (1_048_576, "1 MB"),
+    (1_310_720, "1.2 MB"), (50 * 1_048_576, "50 MB"), (50 * 1_048_576 + 1, "50 MB"),
+])
+def test_sizes_read_in_kb_below_a_megabyte_and_never_overstate_the_limit(n_bytes, shown):
+    assert readable_size(n_bytes) == shown
+
+
+def test_an_upload_over_the_limit_says_the_limit_as_the_form_does_and_leads_back(client):
+    assert "最大 195.3 KB" in client.get("/batch").text
     response = client.post("/batch/upload", files={"file": ("big.xlsx", b"x" * 300_000)})
     assert response.status_code == 413
-    assert "200,000" in response.text or "0.19" in response.text
+    assert "上限为 195.3 KB" in response.text and "字节" not in response.text
+    assert 'href="/batch">返回批量评估<' in response.text and "返回政策自查" not in response.text
+    client.cookies.set("lang", "en")
+    try:
+        english = client.post("/batch/upload", files={"file": ("big.xlsx", b"x" * 300_000)}).text
+    finally:
+        client.cookies.clear()
+    assert "the limit is 195.3 KB" in english and "Back to batch evaluation" in english
 
 
 def test_an_unsupported_file_type_is_refused(client):
@@ -162,10 +297,8 @@ def test_an_unusable_workbook_fails_the_job_with_a_message(client):
     assert job.status == "failed" and "Excel" in job.problem["en"] and not job.upload.exists()
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    app = create_app()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+def _serve(settings: WebSettings | None = None) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -175,6 +308,16 @@ def live_server():
     yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    yield from _serve()
+
+
+@pytest.fixture(scope="module")
+def small_limit_server():
+    yield from _serve(WebSettings(batch_upload_bytes=200_000))
 
 
 @pytest.fixture(scope="session")
@@ -194,3 +337,42 @@ def test_a_consultant_uploads_a_workbook_and_downloads_the_results(page, live_se
     upload.write_bytes(_workbook_bytes(tmp_path))
     saved = batch_job_in_browser(page, live_server, upload, tmp_path)
     assert openpyxl.load_workbook(saved).sheetnames[0] == "汇总"
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_a_workbook_keeps_its_chinese_name_and_its_errors_read_apart_from_skipped_rows(page, live_server, tmp_path):
+    upload = tmp_path / "二季度客户.xlsx"
+    upload.write_bytes(_workbook_with_a_skipped_loan(tmp_path))
+    page.goto(f"{live_server}/batch")
+    page.set_input_files("#f-file", str(upload))
+    page.fill("#f-as_of", "2026-06-01")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#download", timeout=60_000)
+    assert page.inner_text("#job-status h2").startswith("二季度客户.xlsx")
+    assert page.inner_text("#count-errors") == "2" and page.locator("#batch-errors tr").count() == 1 + 2
+    assert page.inner_text("#errors-heading").startswith("错误：共 2 条")
+    assert page.inner_text("#skipped-heading") == "未评估的行（企业已拒绝）：显示 1 条"
+    assert page.locator("#batch-skipped tr").count() == 1 + 1
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "二季度客户-results.xlsx"
+    saved = tmp_path / "saved.xlsx"
+    download.value.save_as(saved)
+    assert _input_row(saved.read_bytes())[1] == "二季度客户.xlsx"
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_a_file_over_the_limit_gets_a_page_that_leads_back_to_batch(page, small_limit_server, tmp_path):
+    upload = tmp_path / "big.xlsx"
+    upload.write_bytes(b"x" * 300_000)
+    page.goto(f"{small_limit_server}/batch")
+    assert "最大 195.3 KB" in page.inner_text("form")
+    page.set_input_files("#f-file", str(upload))
+    page.click("button[type=submit]")
+    page.wait_for_selector(".error-code")
+    assert page.inner_text(".error-page .lead") == "文件或请求过大：上限为 195.3 KB"
+    page.click("text=返回批量评估")
+    page.wait_for_url(f"{small_limit_server}/batch")
+    assert page.locator("#f-file").count() == 1

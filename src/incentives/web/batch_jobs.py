@@ -1,10 +1,10 @@
 """Batch jobs of the web app, kept on disk so that every server process sees the same jobs.
 
-Each job is a folder under the jobs directory, named by its unguessable id, holding the upload (until the job
-ends), the results workbook and `status.json`: state, progress, the summary, the problem and which process owns
-the job. The status file is replaced whole (`os.replace`), so a reader sees the old or the new state, never half
-of one. The work itself runs on one background thread of the process that accepted the upload; any process can
-show its progress and summary and serve its download.
+Each job is a folder under the jobs directory, named by its unguessable id, holding the upload (under its own
+name, until the job ends), the results workbook and `status.json`: state, progress, the summary, the problem and
+which process owns the job. The status file is replaced whole (`os.replace`), so a reader sees the old or the new
+state, never half of one. The work itself runs on one background thread of the process that accepted the upload;
+any process can show its progress and summary and serve its download.
 
 A job whose owning process is gone would otherwise show "running" for ever: the owner refreshes a heartbeat in
 the status file while the job is unfinished, and a reader treats the job as failed when the owner's process no
@@ -35,12 +35,16 @@ log = logging.getLogger("incentives.web.batch")
 JOBS_DIR_ENV = "INCENTIVES_WEB_BATCH_DIR"
 STATUS_FILE = "status.json"
 RESULT_FILE = "results.xlsx"
+UPLOAD_DIR = "upload"  # the upload keeps its own name in here, so no name can clash with the job's own files
 KEEP_JOBS = 20  # finished jobs (and their result files) kept for download
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0  # a heartbeat this old means the owner is gone (a dozen missed beats: not a slow disk)
 PROGRESS_WRITE_SECONDS = 0.25  # progress is published at most this often (each write is a file replace)
 ORPHAN_SECONDS = 3600.0  # a folder with no status this long is an upload whose process died mid-request
 JOB_ID = re.compile(r"[0-9a-f]{32}")
+# batch.validate.KIND_SKIPPED, spelt out: importing it would load the whole engine into every process that only
+# shows a job (a test keeps the two equal)
+SKIPPED_KIND = "skipped"
 OWNER_DIED = {"zh": "处理该任务的进程已停止，结果未完成，请重新上传",
               "en": "the process running this job stopped; the results are incomplete, upload the file again"}
 
@@ -57,6 +61,20 @@ def jobs_dir() -> Path:
     from ..store.db import data_dir
 
     return data_dir() / "batch-jobs"
+
+
+def upload_path(folder: Path, name: str) -> Path:
+    """Where a job saves its upload (`name`: a base name already made safe), the folder made if need be."""
+    uploads = folder / UPLOAD_DIR
+    uploads.mkdir(mode=0o700, exist_ok=True)
+    return uploads / name
+
+
+def remove_upload(job: BatchJob) -> None:
+    """The upload is deleted once its job ends: the file, and the folder that kept its name apart."""
+    job.upload.unlink(missing_ok=True)
+    if job.upload.parent.name == UPLOAD_DIR:  # status files written before uploads had their own folder
+        shutil.rmtree(job.upload.parent, ignore_errors=True)
 
 
 def new_job_id() -> str:
@@ -121,7 +139,8 @@ class BatchJob:
         return int(100 * self.done / self.total) if self.total else 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "filename": self.filename, "as_of": self.as_of.isoformat(), "upload": self.upload.name,
+        return {"id": self.id, "filename": self.filename, "as_of": self.as_of.isoformat(),
+                "upload": self.upload.relative_to(self.folder).as_posix(),
                 "status": self.status, "stage": self.stage, "done": self.done, "total": self.total,
                 "info": _info_dict(self.info), "problem": self.problem, "created": self.created,
                 "owner": self.owner, "heartbeat": self.heartbeat}
@@ -147,8 +166,14 @@ def _info_dict(info: Any) -> dict[str, Any] | None:
 
 
 def _info_view(data: dict[str, Any]) -> SimpleNamespace:
-    return SimpleNamespace(counts=SimpleNamespace(**data["counts"]), notes=[tuple(note) for note in data["notes"]],
-                           error_sample=data["error_sample"])
+    """The stored summary, with its sample of the 错误 sheet split into errors and rows merely not evaluated."""
+    counts = SimpleNamespace(**data["counts"])
+    sample = data["error_sample"]
+    # the sheet also lists the fine rows of rejected enterprises, which are not errors and not in counts.errors
+    errors = [row for row in sample if row.get("kind") != SKIPPED_KIND]
+    skipped = [row for row in sample if row.get("kind") == SKIPPED_KIND]
+    return SimpleNamespace(counts=counts, notes=[tuple(note) for note in data["notes"]], error_sample=sample,
+                           error_rows=errors, skipped_rows=skipped, all_errors_shown=len(errors) >= counts.errors)
 
 
 def write_status(job: BatchJob) -> None:
@@ -205,7 +230,7 @@ class BatchQueue:
             return job
         if not _owner_alive(job.owner, job.heartbeat, time.time()):
             job.status, job.problem = "failed", OWNER_DIED
-            job.upload.unlink(missing_ok=True)
+            remove_upload(job)
             write_status(job)  # the owner is gone: nobody else will write this job again
         return job
 
@@ -304,5 +329,5 @@ def run_job(job: BatchJob, jobs: BatchQueue) -> None:
         job.problem = {"zh": "处理时发生内部错误，已记录", "en": "an internal error occurred; it has been logged"}
         job.status = "failed"
     finally:
-        job.upload.unlink(missing_ok=True)
+        remove_upload(job)
         jobs.publish(job)

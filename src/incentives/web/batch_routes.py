@@ -9,6 +9,7 @@ its job ends; the results workbook is kept for download until newer jobs push it
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from .batch_jobs import KEEP_JOBS, BatchJob, BatchQueue
-from .config import DEFAULT_BATCH_UPLOAD_BYTES
+from .batch_jobs import KEEP_JOBS, BatchJob, BatchQueue, upload_path
+from .config import DEFAULT_BATCH_UPLOAD_BYTES, readable_size
 from .labels import N_
 from .rendering import add_nav_link, render
 
@@ -27,6 +28,10 @@ add_nav_link("/batch", N_("Batch"))
 ACCEPTED_SUFFIXES = (".xlsx", ".csv", ".parquet", ".zip")
 CHUNK_BYTES = 1 << 20
 RESULT_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FALLBACK_STEM = "upload"  # for a name with nothing left once made safe
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name, and a Chinese character takes three
+# control and format characters (bidirectional overrides can disguise a name) and line or paragraph breaks
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 __all__ = ["JOBS", "KEEP_JOBS", "BatchJob", "router"]
 
 JOBS = BatchQueue()
@@ -38,9 +43,32 @@ def _upload_limit(request: Request) -> int:
 
 
 def _page(request: Request, problem: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    limit = _upload_limit(request)
-    return render(request, "batch.html", {"job": None, "problem": problem, "limit_mb": f"{limit / 1_048_576:g}",
+    limit = readable_size(_upload_limit(request))
+    return render(request, "batch.html", {"job": None, "problem": problem, "limit": limit,
                                           "accepted": ", ".join(ACCEPTED_SUFFIXES)}, status_code=status_code)
+
+
+def safe_upload_name(filename: str) -> str:
+    """The upload's own base name, safe to save and to show: no folders, no control characters, not too long.
+
+    The job saves the upload under this name because everything downstream shows it (the results' 汇总 sheet,
+    error and encoding notes), and a lone CSV's name says which table it holds (企业.csv, 贷款.csv).
+    """
+    # some browsers send the whole path (C:\fakepath\...): either separator ends a folder
+    base = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch) not in UNSAFE_CATEGORIES)
+    stem, dot, extension = base.strip().rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    suffix = dot + extension.strip()
+    stem = _cut_to_bytes(stem, MAX_NAME_BYTES - len(suffix.encode()))
+    stem = stem.strip(" .")  # a leading dot hides the file; trailing dots and spaces vanish on Windows
+    return (stem or FALLBACK_STEM) + suffix
+
+
+def _cut_to_bytes(text: str, max_bytes: int) -> str:
+    """The longest start of `text` whose UTF-8 fits in max_bytes (a character cut in two is dropped)."""
+    return text.encode()[:max(0, max_bytes)].decode(errors="ignore")
 
 
 @router.get("")
@@ -58,7 +86,7 @@ async def template_download() -> Response:
 
 @router.post("/upload")
 async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> Response:
-    name = file.filename or ""
+    name = safe_upload_name(file.filename or "")
     suffix = Path(name).suffix.lower()
     if suffix not in ACCEPTED_SUFFIXES:
         return _page(request, {"zh": f"不支持的文件类型“{suffix or name}”，请上传 {', '.join(ACCEPTED_SUFFIXES)}",
@@ -70,7 +98,7 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
         return _page(request, {"zh": "评估日须为 YYYY-MM-DD", "en": "the evaluation date must be YYYY-MM-DD"},
                      status_code=400)
     job_id, folder = JOBS.new_folder()
-    target = folder / f"upload{suffix}"
+    target = upload_path(folder, name)
     limit = _upload_limit(request)
     written = 0
     with open(target, "wb") as sink:
@@ -79,14 +107,14 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
             if written > limit:
                 sink.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                mb = f"{limit / 1_048_576:g}"
-                return _page(request, {"zh": f"文件过大：上限为 {mb} MB", "en": f"file too large: the limit is {mb} MB"},
+                size = readable_size(limit)
+                return _page(request, {"zh": f"文件过大：上限为 {size}", "en": f"file too large: the limit is {size}"},
                              status_code=413)
             sink.write(chunk)
     if written == 0:
         shutil.rmtree(folder, ignore_errors=True)
         return _page(request, {"zh": "上传的文件是空的", "en": "the uploaded file is empty"}, status_code=400)
-    JOBS.submit(BatchJob(job_id, Path(name).name[:200], evaluation_date, folder, target))
+    JOBS.submit(BatchJob(job_id, name, evaluation_date, folder, target))
     return RedirectResponse(f"/batch/jobs/{job_id}", status_code=303)
 
 

@@ -5,9 +5,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a profile with hundreds of loans is far below this
-DEFAULT_BATCH_UPLOAD_BYTES = 50 * 1_048_576  # batch workbooks of a few hundred thousand rows
+KIB = 1024
+MIB = 1024 * KIB
+DEFAULT_MAX_BODY_BYTES = MIB  # a profile with hundreds of loans is far below this
+DEFAULT_BATCH_UPLOAD_BYTES = 50 * MIB  # batch workbooks of a few hundred thousand rows
 BATCH_UPLOAD_PREFIX = "/batch/"  # uploads under this path have their own, larger limit
+
+
+def readable_size(n_bytes: int) -> str:
+    """A size limit as people read it: "50 MB", "195.3 KB", "512 B" (binary units, at most one decimal).
+
+    Rounded down, so that a file of the size shown is always within the limit.
+    """
+    if n_bytes < KIB:
+        return f"{n_bytes} B"
+    unit, name = (KIB, "KB") if n_bytes < MIB else (MIB, "MB")
+    whole, tenth = divmod(n_bytes * 10 // unit, 10)
+    return f"{whole}.{tenth} {name}" if tenth else f"{whole} {name}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .config import readable_size
 from .problems import one_problem
 
 log = logging.getLogger("incentives.web")
@@ -80,7 +81,8 @@ class EdgeMiddleware:
                 await self._server_error(scope, receive, send_with_headers)
 
     async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
-        body = one_problem("$", f"请求体过大：上限为 {limit:,} 字节", f"request body too large: the limit is {limit:,} bytes")
+        size = readable_size(limit)  # as the upload forms state their limits
+        body = one_problem("$", f"文件或请求过大：上限为 {size}", f"file or request too large: the limit is {size}")
         if _wants_json(scope):
             await _send(send, 413, json.dumps(body, ensure_ascii=False).encode(), b"application/json")
             return
