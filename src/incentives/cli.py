@@ -20,7 +20,8 @@ EXIT_BAD_INPUT = 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        _fail([f"参数错误：{message} / usage error: {message}"])
+        # the messages of our own argument types are already in both languages: say them once
+        _fail([f"参数错误 / usage error: {message}"])
 
 
 def _fail(lines: list[str]) -> NoReturn:
@@ -225,15 +226,24 @@ def _add_batch(sub) -> None:
     batch = sub.add_parser("batch", help="batch evaluation for consultants / 批量评估")
     batch_sub = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser)
     template = batch_sub.add_parser("template", help="write a blank input workbook / 生成模板")
-    template.add_argument("output")
-    run = batch_sub.add_parser("run", help="evaluate a workbook, CSV folder or Parquet folder / 批量运行")
+    template.add_argument("output", help="the .xlsx to write / 模板文件（.xlsx）")
+    template.add_argument("--force", action="store_true", help="replace an existing file / 覆盖已有文件")
+    run = batch_sub.add_parser(
+        "run", help="evaluate a workbook, CSV folder or Parquet folder / 批量运行",
+        description="INPUT: an .xlsx workbook (sheets 企业/项目/贷款/已获资助, or enterprises/projects/loans/awards); "
+                    "a folder or .zip of CSV or Parquet files named after those tables (企业.csv or enterprises.csv, "
+                    "...); or one CSV or Parquet file, read as the enterprises table. CSV may be UTF-8 (with or "
+                    "without BOM) or GBK/GB18030: detected and reported.")
     run.add_argument("input")
-    run.add_argument("-o", "--output", required=True)
-    run.add_argument("--as-of", type=_date, default=None)
-    run.add_argument("--format", choices=["xlsx", "csv", "parquet"], default=None)
+    run.add_argument("-o", "--output", required=True,
+                     help="results: an .xlsx, or a folder for csv and parquet / 结果文件或文件夹")
+    run.add_argument("--as-of", type=_date, default=None, help="evaluation date YYYY-MM-DD (default: today) / 评估日")
+    run.add_argument("--format", choices=["xlsx", "csv", "parquet"], default=None,
+                     help="output format (default: the output's suffix, .csv or .parquet; otherwise xlsx)")
     run.add_argument("--engine", choices=["local", "dask", "dask-local"], default="local")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --engine dask")
-    run.add_argument("--chunk-size", type=int, default=200_000)
+    run.add_argument("--chunk-size", type=int, default=200_000,
+                     help="enterprises evaluated at a time, which bounds memory (default: 200000)")
     batch.set_defaults(func=cmd_batch)
 
 

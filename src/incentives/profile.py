@@ -85,7 +85,10 @@ Rate = Annotated[
     ),
 ]
 Count = Annotated[int, Field(ge=0, le=10_000_000), BeforeValidator(_strict_int)]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+# any characters but spaces and control characters (ids such as 工行贷款1 or ICBC-2026/01 are as clients keep them);
+# no space, so an id also names its result card in the page. The class is spelt out: \s differs between the
+# regex engines that read it (pydantic's, polars', a client's JSON Schema validator).
+Identifier = Annotated[str, Field(pattern=r"^[^\x00-\x20\x7f-\x9f\u3000]{1,64}$")]
 
 
 def _empty_list() -> list[Any]:
@@ -364,7 +367,7 @@ _REASONS_ZH = {
     "string_type": "必须是文本",
     "string_too_short": "不能为空",
     "string_too_long": "太长",
-    "string_pattern_mismatch": "格式不对（只允许字母、数字、_ . -，最长 64 个字符）",
+    "string_pattern_mismatch": "格式不对（不能含空格，最长 64 个字符）",
     "greater_than_equal": "不能小于下限",
     "less_than_equal": "超过上限",
     "too_long": "条目太多",

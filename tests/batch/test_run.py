@@ -40,6 +40,9 @@ def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
     header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
     names = [row[1] for row in summary[header + 1:]]
     assert names[0] == "'=HYPERLINK(\"x\")"
+    counts = {row[i]: row[i + 1] for row in summary[:header] for i in range(0, len(row) - 1, 2) if row[i]}
+    assert (counts["企业（输入）/ enterprises in"], counts["已评估 / evaluated"], counts["已拒绝 / rejected"],
+            counts["错误 / errors"]) == (3, 2, 1, 1)  # numbers, not text
     errors = list(book["错误"].iter_rows(min_row=2, values_only=True))
     assert [(e[0], e[1], e[2]) for e in errors if e[7] == "错误"] == [("企业", 3, "营业收入(元)")]
     assert any(e[7] != "错误" and e[0] == "项目" for e in errors)  # E2's project is reported, not dropped
@@ -96,6 +99,72 @@ def test_cli_exits_2_with_a_clear_message_for_an_unusable_file(tmp_path, capsys)
     code = batch_cli.run_batch_command(_args(input=str(bad), output=str(tmp_path / "o.xlsx")))
     err = capsys.readouterr().err
     assert code == 2 and "无法作为 Excel 工作簿读取" in err and "cannot read" in err and "Traceback" not in err
+
+
+def test_a_corrupt_workbook_is_named_without_the_libraries_error_chain(tmp_path, capsys):
+    real = _workbook(tmp_path)
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(real.read_bytes()[:3000])  # a truncated download
+    code = batch_cli.run_batch_command(_args(input=str(cut), output=str(tmp_path / "o.xlsx")))
+    err = capsys.readouterr().err
+    assert code == 2 and "cut.xlsx" in err and "已损坏" in err and "damaged" in err
+    assert str(tmp_path) not in err and "calamine" not in err.lower()
+
+
+def test_the_output_may_not_overwrite_the_input(tmp_path, capsys):
+    book = _workbook(tmp_path)
+    before = book.read_bytes()
+    code = batch_cli.run_batch_command(_args(input=str(book), output=str(book)))
+    err = capsys.readouterr().err
+    assert code == 2 and "覆盖" in err and "overwrite" in err and book.read_bytes() == before
+
+
+def test_a_parquet_folder_written_again_holds_only_the_new_run(tmp_path):
+    """A first run in several chunks leaves several part files; a smaller run into the same folder must not
+    leave them to be read back with its own."""
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    ids = [f"E{i}" for i in range(20)]
+    pl.DataFrame({"enterprise_id": ids, "name": ids, "province": ["上海市"] * 20, "city": ["上海市"] * 20,
+                  "revenue_yuan": ["1000"] * 20}).write_csv(folder / "企业.csv")
+    out = tmp_path / "out"
+    run_batch(Job(folder, out, AS_OF, "parquet", chunk_size=5))
+    assert len(list((out / "summary").glob("*.parquet"))) == 4
+    again = run_batch(Job(_workbook(tmp_path), out, AS_OF, "parquet"))
+    assert pl.read_parquet(out / "summary").height == again.counts.enterprises_in == 3
+
+
+@pytest.mark.parametrize("flag_utf8, encoding", [(False, "utf-8"), (False, "gbk"), (True, "utf-8")])
+def test_zip_members_with_chinese_names_are_found_however_the_zip_was_made(tmp_path, flag_utf8, encoding):
+    """Info-ZIP writes UTF-8 names without the UTF-8 flag, Chinese Windows writes GBK names; Python sets the flag."""
+    import zipfile
+
+    ids = ["E1", "E2"]
+    csv = pl.DataFrame({"enterprise_id": ids, "name": ids, "province": ["上海市"] * 2, "city": ["上海市"] * 2}
+                       ).write_csv().encode("utf-8")
+    archive = tmp_path / "clients.zip"
+    name = "企业.csv".encode(encoding)
+    # zipfile itself flags every non-ASCII name as UTF-8: write an ASCII name as long, then put the bytes in
+    placeholder = b"x" * (len(name) - 4) + b".csv"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("企业.csv" if flag_utf8 else placeholder.decode(), csv)
+    if not flag_utf8:
+        archive.write_bytes(archive.read_bytes().replace(placeholder, name))
+        with zipfile.ZipFile(archive) as check:
+            assert not check.infolist()[0].flag_bits & 0x800
+    info = run_batch(Job(archive, tmp_path / "o.xlsx", AS_OF))
+    assert info.counts.evaluated == 2
+
+
+def test_the_template_command_keeps_an_existing_workbook_and_writes_only_xlsx(tmp_path, capsys):
+    filled = _workbook(tmp_path)
+    before = filled.read_bytes()
+    assert batch_cli.run_batch_command(Namespace(batch_command="template", output=str(filled), force=False)) == 2
+    assert filled.read_bytes() == before and "--force" in capsys.readouterr().err
+    assert batch_cli.run_batch_command(Namespace(batch_command="template", output=str(filled), force=True)) == 0
+    assert filled.read_bytes() != before
+    assert batch_cli.run_batch_command(Namespace(batch_command="template", output=str(tmp_path / "t.csv"))) == 2
+    assert not (tmp_path / "t.csv").exists() and ".xlsx" in capsys.readouterr().err
 
 
 def test_the_template_round_trips_through_a_run(tmp_path):

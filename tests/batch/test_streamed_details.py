@@ -67,7 +67,7 @@ def test_a_block_cuts_only_at_enterprise_boundaries(units, rows_per_block) -> No
 
 def _part(profiles):
     tables = profiles_to_tables(profiles)
-    empty = pl.DataFrame(schema={"enterprise_id": pl.String, "name": pl.String})
+    empty = pl.DataFrame(schema={"enterprise_id": pl.String, "name": pl.String, "n_errors": pl.Int64})
     checked = Validated(tables, pl.DataFrame(schema=writers.ERROR_SCHEMA), Counts(), empty)
     return evaluate_part(checked, AS_OF, lambda t, d, c: evaluate_tables(t, d, c), catalogue())
 

@@ -114,6 +114,25 @@ def test_duplicate_enterprise_ids_reject_both_rows():
     assert checked.counts.rejected == 2 and checked.errors.height == 2
 
 
+def test_each_rejected_enterprise_counts_its_errors_even_without_an_id():
+    """By id across every table; a row without an id has only its own row's errors to count."""
+    raw = _raw(enterprises={"enterprise_id": ["E1", None, "E3"], "name": ["甲", "乙", "丙"],
+                            "province": ["上海市", "火星", "上海市"], "revenue_yuan": ["12.345", "5", "5"]},
+               projects={"enterprise_id": ["E1"], "project_id": ["P 1"]})
+    rejected = validate(raw).rejected
+    assert rejected.select("name", "n_errors").rows() == [("甲", 2), ("乙", 2)]  # 乙: no id, bad province
+
+
+def test_an_award_of_a_scheme_not_in_the_catalogue_is_an_error():
+    award = {"enterprise_id": ["E1", "E2"], "scheme_id": ["no/such-scheme", "gd/loan-interest-subsidy"],
+             "amount_yuan": ["100", "100"], "date": ["2026-01-01", "2026-01-01"]}
+    checked = validate(_raw(enterprises=_enterprises(), awards=award))
+    error = checked.errors.row(0, named=True)
+    assert (error["sheet"], error["row"], error["value"], error["enterprise_id"]) == ("awards", 2, "no/such-scheme", "E1")
+    assert "方案目录" in error["reason_zh"] and "catalogue" in error["reason_en"]
+    assert checked.tables.enterprises["enterprise_id"].to_list() == ["E2"]
+
+
 def test_regions_are_checked_against_the_bundled_table():
     checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()

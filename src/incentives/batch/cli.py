@@ -23,8 +23,16 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if args.batch_command == "template":
         from .template import write_template
 
+        output = Path(args.output)
+        if output.suffix.lower() != ".xlsx":
+            return _fail(f"模板是 .xlsx 工作簿：请用 .xlsx 结尾的文件名（而不是 {output.name}）",
+                         f"the template is an .xlsx workbook: give a name ending in .xlsx (not {output.name})")
+        if output.exists() and not getattr(args, "force", False):
+            return _fail(f"{output.name} 已存在，未覆盖（可能是已填写的工作簿）；换一个名字，或加 --force 覆盖",
+                         f"{output.name} exists and was left as it is (it may be a filled-in workbook); give "
+                         f"another name, or --force to replace it")
         try:
-            write_template(Path(args.output))
+            write_template(output)
         except OSError as error:
             return _fail(f"无法写入 {args.output}：{error.strerror}", f"cannot write {args.output}: {error.strerror}")
         print(f"模板已写入 / template written: {args.output}", file=sys.stderr)

@@ -226,14 +226,26 @@ def _find_header_row(top: dict[int, list[str]], table: str) -> int | None:
     return best
 
 
+_EXACT_FLOAT = 2 ** 53  # below this every whole number is a float exactly
+
+
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Cells as text; floats by their shortest round-trip form, so 0.1 reads "0.1" and never 0.1000000000000000055."""
+    """Cells as text, as they were typed: floats by their shortest round-trip form, so 0.1 reads "0.1" and never
+    0.1000000000000000055, and a whole number without ".0" (a spreadsheet stores -100 as the float -100.0); a
+    date without a time of day."""
     exprs = []
     for name, dtype in frame.schema.items():
+        column = pl.col(name)
         if dtype == pl.String:
-            exprs.append(pl.col(name))
+            exprs.append(column)
         elif dtype == pl.Datetime or dtype == pl.Date:
-            exprs.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S").alias(name))
+            midnight = column.cast(pl.Datetime).dt.time() == pl.time(0)
+            exprs.append(pl.when(midnight).then(column.dt.strftime("%Y-%m-%d"))
+                         .otherwise(column.dt.strftime("%Y-%m-%d %H:%M:%S")).alias(name))
+        elif dtype.is_float():
+            whole = column.is_finite() & (column == column.floor()) & (column.abs() < _EXACT_FLOAT)
+            exprs.append(pl.when(whole).then(column.cast(pl.Int64).cast(pl.String))
+                         .otherwise(column.cast(pl.String)).alias(name))
         elif dtype == pl.Duration:
             # a time-only cell: keep the sign that it was not a date
             exprs.append(pl.col(name).cast(pl.String).alias(name))
@@ -251,9 +263,11 @@ def read_xlsx(path: Path) -> RawInput:
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
         reader = fastexcel.read_excel(str(path))
-    except Exception as error:  # fastexcel raises its own error types for corrupt or non-Excel files
-        raise UnusableInput(f"无法作为 Excel 工作簿读取 {path.name}：{error}",
-                            f"cannot read {path.name} as an Excel workbook: {error}") from None
+    except Exception:  # fastexcel raises its own error types for corrupt or non-Excel files
+        # its message is a chain of library errors with the file's full path on this machine: not for users
+        raise UnusableInput(f"无法作为 Excel 工作簿读取 {path.name}：文件已损坏、不完整，或不是 .xlsx 格式",
+                            f"cannot read {path.name} as an Excel workbook: the file is damaged, incomplete or not "
+                            f"in .xlsx format") from None
     notes: list[Note] = []
     tables: dict[str, RawTable] = {}
     for sheet in reader.sheet_names:
@@ -380,7 +394,7 @@ def open_input(path: Path, workdir: Path) -> RawInput:
         try:
             with zipfile.ZipFile(path) as archive:
                 for member in archive.infolist():
-                    name = Path(member.filename).name
+                    name = Path(_member_name(member)).name
                     if member.is_dir() or not name or name.startswith("."):
                         continue
                     with archive.open(member) as source, open(folder_file(folder, name), "wb") as sink:
@@ -395,6 +409,26 @@ def open_input(path: Path, workdir: Path) -> RawInput:
         return _read_files({table: path}, workdir, path.name)
     raise UnusableInput(f"不支持的输入格式：{path.name}（支持 .xlsx、.csv、.parquet、文件夹或 .zip）",
                         f"unsupported input: {path.name} (.xlsx, .csv, .parquet, a folder or a .zip)")
+
+
+_UTF8_NAME = 0x800  # the zip flag saying a member's name is UTF-8
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """A member's name as its maker wrote it. Without the UTF-8 flag zipfile reads names as CP437, but Info-ZIP
+    writes UTF-8 without setting the flag, and Chinese Windows writes GBK: 企业.csv must be found either way."""
+    if member.flag_bits & _UTF8_NAME:
+        return member.filename
+    try:
+        raw = member.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return member.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return member.filename
 
 
 def folder_file(folder: Path, name: str) -> Path:

@@ -76,11 +76,7 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
     else:
         details = pl.DataFrame(schema=DETAIL_SCHEMA)
         summary = pl.DataFrame(schema=SUMMARY_SCHEMA)
-    errors_per_id = (checked.errors.filter(pl.col("kind") == "error").group_by("enterprise_id")
-                     .agg(pl.len().cast(pl.Int64).alias("n_errors")))
-    rejected = (checked.rejected.join(errors_per_id, on="enterprise_id", how="left", maintain_order="left")
-                .select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"),
-                        pl.col("n_errors").fill_null(0)))
+    rejected = checked.rejected.select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"), "n_errors")
     summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
     return Part(summary, details, checked.errors, titles, streamed)
 
@@ -172,6 +168,16 @@ def _readable(step: Callable[[], Any]) -> Any:
 # --- the run ------------------------------------------------------------------------------------------------
 
 
+def _refuse_overwriting(input_path: Path, output_path: Path) -> None:
+    from .readers import UnusableInput
+
+    if input_path.exists() and output_path.exists() and input_path.resolve() == output_path.resolve():
+        raise UnusableInput(f"输出与输入是同一个{'文件夹' if input_path.is_dir() else '文件'}（{input_path.name}），"
+                            f"结果会覆盖客户数据：请用 -o 指定另一个名字",
+                            f"the output is the input ({input_path.name}): the results would overwrite the clients' "
+                            f"data; give another name with -o")
+
+
 @dataclass(slots=True)
 class Job:
     input_path: Path
@@ -194,6 +200,7 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
     own_workdir = workdir is None
     workdir = workdir or make_workdir()
     try:
+        _refuse_overwriting(Path(job.input_path), Path(job.output_path))
         raw = open_input(Path(job.input_path), workdir)
         total = count_enterprises(raw)
         fmt = format_of(job.output_path, job.fmt)

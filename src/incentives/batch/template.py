@@ -106,6 +106,9 @@ def _write(target: object) -> None:
     required = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
     money = workbook.add_format({"num_format": "#,##0.00"})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    # ids and codes typed into a text column stay as typed: as numbers, 0511 (an industry code) would become 511
+    # (another valid code) and an 18-digit code would lose its last digits
+    text = workbook.add_format({"num_format": "@"})
     sheets = {zh: workbook.add_worksheet(zh) for zh in SHEETS}
     guide = workbook.add_worksheet("说明")
     lists_sheet = workbook.add_worksheet("lists")
@@ -127,9 +130,10 @@ def _write(target: object) -> None:
         for index, column in enumerate(columns):
             sheet.write_string(0, index, column.header_zh, required if column.required else header)
             sheet.write_comment(0, index, _comment(column), {"x_scale": 2.2, "y_scale": 2.5})
-            sheet.set_column(index, index, max(12, len(column.header_zh) * 2 + 2))
+            is_text = column.dtype == pl.String and column.file_name is None
+            sheet.set_column(index, index, max(12, len(column.header_zh) * 2 + 2), text if is_text else None)
             _validation(sheet, index, column, ranges)
-            _example_cell(sheet, index, column, example.get(column.name), money, day)
+            _example_cell(sheet, index, column, example.get(column.name), money, day, text if is_text else None)
     _guide(guide)
     sheets["企业"].activate()
     workbook.close()
@@ -155,14 +159,14 @@ def _validation(sheet, index: int, column: Column, ranges: dict[str, str]) -> No
     elif column.name == "district":
         options = {**base, "source": ranges["district"], "error_type": "warning"}
     elif column.name == "scheme_id":
-        options = {**base, "source": ranges["scheme_id"], "error_type": "warning"}
+        options = {**base, "source": ranges["scheme_id"]}  # only the catalogue's schemes count (validate)
     else:
         return
     options["input_title"] = column.header_zh[:32]
     sheet.data_validation(1, index, _ROWS, index, options)
 
 
-def _example_cell(sheet, index: int, column: Column, value: object, money, day) -> None:
+def _example_cell(sheet, index: int, column: Column, value: object, money, day, text) -> None:
     if value is None or value == "":
         return
     if column.file_name is not None:
@@ -175,11 +179,11 @@ def _example_cell(sheet, index: int, column: Column, value: object, money, day) 
     elif isinstance(value, list):
         sheet.write_string(1, index, ";".join(_choice(v) for v in value))
     elif column.enum is not None:
-        sheet.write_string(1, index, _choice(str(value)))
+        sheet.write_string(1, index, _choice(str(value)), text)
     elif isinstance(value, int):
         sheet.write_number(1, index, value)
     else:
-        sheet.write_string(1, index, str(value))
+        sheet.write_string(1, index, str(value), text)
 
 
 def _guide(sheet) -> None:

@@ -15,6 +15,7 @@ with a cell that fails one get the full parse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
@@ -61,7 +62,7 @@ _SHARED_LABELS = {"rd": "研发", "6g": "6G", "other": "其他"}
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "是", "有", "对", "√", "✓", "已获", "已认定")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0", "否", "无", "不是", "没有", "×", "✗", "未获", "未认定")
 
-_IDENT = r"^[A-Za-z0-9_.\-]{1,64}$"
+_IDENT = r"^[^\x00-\x20\x7f-\x9f\u3000]{1,64}$"  # as profile.Identifier
 _TEXT_LIMITS = {"name": 200, "lender": 100, "source": 200, "scheme_id": 100, "enterprise_id": 64}
 _REGION_COLUMNS = {"province", "city", "district", "use_province", "use_city"}
 
@@ -102,8 +103,7 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "rate": ("利率须为小数（0.035）或百分数（3.5%）", "a rate must be a fraction (0.035) or a percentage (3.5%)"),
         "rate_range": ("利率是小数（如 0.035 表示 3.5%），不能大于 1", "a rate is a fraction (0.035 = 3.5%), at most 1"),
         "enum": (f"不是允许的取值，可选：{allowed_zh}", f"not an allowed value; allowed: {allowed}"),
-        "ident": ("格式不对（只允许字母、数字、_ . -，最长 64 个字符）",
-                  "only letters, digits, _ . - are allowed, at most 64 characters"),
+        "ident": ("格式不对（不能含空格，最长 64 个字符）", "must have no spaces, at most 64 characters"),
         "too_long": (f"太长（最多 {limit} 个字符）", f"too long (at most {limit} characters)"),
         "uscc": ("统一社会信用代码无效（长度、字符或校验位错误）",
                  "invalid unified social credit code (length, characters or check digit)"),
@@ -114,6 +114,9 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "region_without_province": ("填写了城市或区县，但没有填写省份", "a city or district is given without its province"),
         "maturity": ("到期日必须晚于发放日", "maturity date must be after the issue date"),
         "duplicate": ("编号重复", "duplicate id"),
+        "unknown_scheme": ("不是方案目录中的方案编号（见模板的下拉列表）；已获资助只用于累计上限，目录外方案的资助不必填写",
+                           "not a scheme id of the catalogue (see the template's drop-down list); awards only count "
+                           "against cumulative caps, so awards of other schemes need not be listed"),
         "unknown_enterprise": ("企业编号在“企业”表中不存在", "enterprise id not found in the enterprises table"),
         "enterprise_rejected": ("该企业有错误，已整体拒绝，本行未评估", "the enterprise was rejected for errors; row not evaluated"),
     }
@@ -602,6 +605,13 @@ def _cross_checks(table: str, values: pl.DataFrame, original: pl.DataFrame) -> l
             ROW, pl.lit("maturity_date").alias("column"), pl.lit("maturity").alias("code"))
         if late.height:
             parts.append(_with_original(late, original))
+    if table == "awards":
+        # a mistyped scheme would count against no cap, and the headroom shown would be too large
+        unknown = values.filter(pl.col("scheme_id").is_not_null()
+                                & ~pl.col("scheme_id").is_in(sorted(_catalogue_scheme_ids()))).select(
+            ROW, pl.lit("scheme_id").alias("column"), pl.lit("unknown_scheme").alias("code"))
+        if unknown.height:
+            parts.append(_with_original(unknown, original))
     keys = {"enterprises": ["enterprise_id"], "projects": ["enterprise_id", "project_id"],
             "loans": ["enterprise_id", "loan_id"]}.get(table)
     # as many distinct key hashes as rows proves every key distinct (a collision only sends it to the full check)
@@ -612,6 +622,13 @@ def _cross_checks(table: str, values: pl.DataFrame, original: pl.DataFrame) -> l
             parts.append(_with_original(duplicated.select(ROW, pl.lit(keys[-1]).alias("column"),
                                                           pl.lit("duplicate").alias("code")), original))
     return parts
+
+
+@cache
+def _catalogue_scheme_ids() -> frozenset[str]:
+    from ..schemes import catalogue
+
+    return frozenset(scheme.id for scheme in catalogue().schemes)
 
 
 def _with_original(found: pl.DataFrame, original: pl.DataFrame) -> pl.DataFrame:
@@ -660,7 +677,7 @@ class Validated:
     tables: Tables  # accepted enterprises and their rows only, typed as the contract says
     errors: pl.DataFrame  # ERROR_SCHEMA
     counts: Counts
-    rejected: pl.DataFrame  # enterprise rows rejected: ROW, enterprise_id, name
+    rejected: pl.DataFrame  # enterprise rows rejected: ROW, enterprise_id, name, n_errors
 
 
 def empty_errors() -> pl.DataFrame:
@@ -765,7 +782,20 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     report = report.sort("sheet_order", "row", "column_order").drop("sheet_order", "column_order")
     counts.errors = report.filter(pl.col("kind") == KIND_ERROR).height
     tables = Tables(*(accepted[name] for name in TABLES), enterprise_rows=_renumbered(rows, kept))
-    return Validated(tables, report, counts, rejected_rows.select(ROW, "enterprise_id", "name"))
+    return Validated(tables, report, counts, _with_error_counts(rejected_rows.select(ROW, "enterprise_id", "name"),
+                                                               errors))
+
+
+def _with_error_counts(rejected: pl.DataFrame, errors: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Each rejected enterprise's errors in every table (by its id), or, for a row without an id, its own row's."""
+    by_id = (pl.concat([found.select("enterprise_id") for found in errors.values()]).drop_nulls()
+             .group_by("enterprise_id").agg(pl.len().cast(pl.Int64).alias("_by_id")))
+    by_row = (errors["enterprises"].filter(pl.col("enterprise_id").is_null())
+              .group_by(ROW).agg(pl.len().cast(pl.Int64).alias("_by_row")))
+    return (rejected.join(by_id, on="enterprise_id", how="left", maintain_order="left")
+            .join(by_row, on=ROW, how="left", maintain_order="left")
+            .select(ROW, "enterprise_id", "name",
+                    pl.coalesce("_by_id", "_by_row", pl.lit(0, dtype=pl.Int64)).alias("n_errors")))
 
 
 def _explain(table: str, raw: RawTable | None, found: pl.DataFrame) -> pl.DataFrame:

@@ -136,8 +136,8 @@ DETAIL_COLUMNS = [
     Col("scheme_title", "方案名称", TEXT, 36), Col("unit_zh", "对象类型", TEXT, 8), Col("unit_id", "对象编号", TEXT, 12),
     Col("status_zh", "状态", TEXT, 14), Col("amount_fen", "金额(元)", MONEY, 16), Col("cap_fen", "上限(元)", MONEY, 16),
     Col("binding_zh", "达到上限", TEXT, 8), Col("headroom_fen", "上限剩余额度(元)", MONEY, 16),
-    Col("superseded_by", "被替代（从优不重复）", TEXT, 24), Col("reasons_zh", "原因", TEXT, 48),
-    Col("reasons_en", "Reasons", TEXT, 48), Col("to_confirm_zh", "待确认事项", TEXT, 48),
+    Col("superseded_by", "被替代（从优不重复）", TEXT, 24), Col("reasons_zh", "未满足的条件", TEXT, 48),
+    Col("reasons_en", "Conditions not met", TEXT, 48), Col("to_confirm_zh", "待确认事项", TEXT, 48),
     Col("to_confirm_en", "To confirm", TEXT, 48),
 ]
 TO_CONFIRM_SHEET_COLUMNS = [
@@ -197,9 +197,9 @@ class XlsxSink:
             ["批量评估结果", "Batch evaluation results"],
             ["评估日 / as of", info.as_of.isoformat(), "规则版本 / rules", info.rules_version],
             ["输入 / input", info.input_name, "格式 / format", info.input_format],
-            ["企业（输入）/ enterprises in", str(counts.enterprises_in), "已评估 / evaluated", str(counts.evaluated),
-             "已拒绝 / rejected", str(counts.rejected)],
-            ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", str(counts.errors)],
+            ["企业（输入）/ enterprises in", counts.enterprises_in, "已评估 / evaluated", counts.evaluated,
+             "已拒绝 / rejected", counts.rejected],
+            ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", counts.errors],
         ]
         titles += [["说明 / note", zh, en] for zh, en in info.notes]
         self.book.write_sheet("汇总", SUMMARY_COLUMNS, _labelled(_concat(self.summary, SUMMARY_SCHEMA)), titles)
@@ -285,6 +285,9 @@ class ParquetSink:
                         "errors": ERROR_SCHEMA}
         for name in self.NAMES:
             (self.folder / name).mkdir(exist_ok=True)
+            # a folder written before: its parts would be read back with this run's (the file names are ours)
+            for stale in (self.folder / name).glob("part-*.parquet"):
+                stale.unlink()
 
     def _file(self, piece: int | None) -> str:
         """This chunk's file name (part-NNNNN, or part-NNNNN-0 and -1 for a table written as two files)."""

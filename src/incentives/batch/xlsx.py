@@ -164,18 +164,21 @@ class _Sheet:
             self.stream.close()
             self.stream = None
 
-    def _raw_row(self, cells: list[tuple[str, int]]) -> None:
-        """A row of (text, style) cells written one by one: titles and headers only."""
+    def _raw_row(self, cells: list[tuple[str | int, int]]) -> None:
+        """A row of (text or count, style) cells written one by one: titles and headers only."""
         self.rows += 1
         parts = []
         for column, (text, style) in enumerate(cells):
             if text == "":
                 continue
+            if isinstance(text, int):  # a count is a number, so that a sheet can add it up
+                parts.append(f'<c r="{_letters(column)}{self.rows}" s="{style}"><v>{text}</v></c>')
+                continue
             index = self.book.strings.indices(pl.Series([text], dtype=pl.String))[0]
             parts.append(f'<c r="{_letters(column)}{self.rows}" t="s" s="{style}"><v>{index}</v></c>')
         self.stream.write(f'<row r="{self.rows}">{"".join(parts)}</row>'.encode("utf-8"))
 
-    def start(self, title_rows: list[list[str]] | None = None) -> None:
+    def start(self, title_rows: list[list[str | int]] | None = None) -> None:
         self.freeze = len(title_rows or []) + 1
         self._open(self.name)
         for title in title_rows or []:
@@ -254,13 +257,13 @@ class XlsxBook:
         self._parts[name] = self._parts.get(name, 1) + 1
         return self._parts[name]
 
-    def sheet(self, name: str, columns: list[Col], title_rows: list[list[str]] | None = None) -> _Sheet:
+    def sheet(self, name: str, columns: list[Col], title_rows: list[list[str | int]] | None = None) -> _Sheet:
         sheet = _Sheet(self, name, columns)
         sheet.start(title_rows)
         return sheet
 
     def write_sheet(self, name: str, columns: list[Col], frame: pl.DataFrame,
-                    title_rows: list[list[str]] | None = None) -> None:
+                    title_rows: list[list[str | int]] | None = None) -> None:
         sheet = self.sheet(name, columns, title_rows)
         sheet.append(frame)
         sheet.finish()
