@@ -25,3 +25,19 @@ def cities(province: str) -> list[str]:
 
 def districts(province: str, city: str) -> list[str]:
     return list(regions().get(province, {}).get(city, []))
+
+
+# longest first: 广西壮族自治区 -> 广西, not 广西壮族
+_PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "省", "市")
+
+
+@cache
+def province_aliases() -> dict[str, str]:
+    """The short names people write for provinces (上海, 广东, 广西, 香港) -> the full names the rules use."""
+    aliases = {}
+    for name in regions():
+        for suffix in _PROVINCE_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                aliases[name.removesuffix(suffix)] = name
+                break
+    return aliases

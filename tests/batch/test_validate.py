@@ -133,6 +133,12 @@ def test_an_award_of_a_scheme_not_in_the_catalogue_is_an_error():
     assert checked.tables.enterprises["enterprise_id"].to_list() == ["E2"]
 
 
+def test_short_province_names_are_read_as_the_full_names():
+    checked = validate(_raw(enterprises=_enterprises(province=["上海", "广西"])))
+    assert checked.errors.height == 0
+    assert checked.tables.enterprises["province"].to_list() == ["上海市", "广西壮族自治区"]
+
+
 def test_regions_are_checked_against_the_bundled_table():
     checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()

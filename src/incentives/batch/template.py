@@ -125,8 +125,8 @@ def _write(target: object) -> None:
         sheet = sheets[zh]
         sheet.freeze_panes(1, 0)
         example = dict(_EXAMPLES[table])
-        if table == "awards":
-            example["scheme_id"] = scheme_ids[0]
+        if table == "awards":  # an award the example enterprise (in Songjiang, Shanghai) could have had
+            example["scheme_id"] = next((i for i in scheme_ids if i.startswith("sh-g60/")), scheme_ids[0])
         for index, column in enumerate(columns):
             sheet.write_string(0, index, column.header_zh, required if column.required else header)
             sheet.write_comment(0, index, _comment(column), {"x_scale": 2.2, "y_scale": 2.5})

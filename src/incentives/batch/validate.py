@@ -301,10 +301,16 @@ def enterprise_key(raw: pl.Expr) -> pl.Expr:
     return _integral_text(_text(raw))
 
 
+_PROVINCE_COLUMNS = ("province", "use_province")
+
+
 def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Expr]:
     text = _text(raw)
     if column.name == "enterprise_id":
         text = _integral_text(text)
+    if column.name in _PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区
+        aliases = region_table.province_aliases()
+        text = text.replace(list(aliases), list(aliases.values()))
     text = keep(text)
     limit = _TEXT_LIMITS.get(column.name, 20 if column.name in _REGION_COLUMNS else 200)
     return text, pl.when(text.str.len_chars() > limit).then(pl.lit("too_long"))
@@ -565,6 +571,8 @@ def _clean_test(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.Data
         return clean_cells.unchanged_identifier(raw, _IDENT)
     if column.enum is not None:
         return clean_cells.one_of(raw, column.enum)
+    if name in _PROVINCE_COLUMNS:  # a short name needs the full check, which writes it out
+        return clean_cells.one_of(raw, tuple(region_table.provinces()))
     limit = _TEXT_LIMITS.get(name, 20 if name in _REGION_COLUMNS else 200)
     return clean_cells.unchanged_text(raw, limit, integral=name == "enterprise_id")
 
