@@ -4,10 +4,14 @@ from incentives.batch.readers import SHEETS
 from incentives.batch.template import write_template
 
 
-def test_template_has_headers_comments_dropdowns_and_an_example(tmp_path):
+def _template(tmp_path) -> openpyxl.Workbook:
     path = tmp_path / "t.xlsx"
     write_template(path)
-    book = openpyxl.load_workbook(path)
+    return openpyxl.load_workbook(path)
+
+
+def test_template_has_headers_comments_dropdowns_and_an_example(tmp_path):
+    book = _template(tmp_path)
     for zh, (_, columns) in SHEETS.items():
         sheet = book[zh]
         headers = [c.value for c in sheet[1]]
@@ -23,9 +27,7 @@ def test_template_has_headers_comments_dropdowns_and_an_example(tmp_path):
 
 def test_id_and_code_columns_are_text_so_typed_codes_keep_their_leading_zeros(tmp_path):
     """An industry code 0511 typed into a number cell becomes 511, which is another valid code."""
-    path = tmp_path / "t.xlsx"
-    write_template(path)
-    book = openpyxl.load_workbook(path)
+    book = _template(tmp_path)
     for zh, (_, columns) in SHEETS.items():
         sheet = book[zh]
         # openpyxl keeps neighbouring columns of one style as one range
