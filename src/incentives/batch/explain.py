@@ -363,9 +363,7 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
     size = int(per_enterprise.sum())
     if size == 0:
         return pl.DataFrame(schema=schema)
-    # each row's description, numbered across the parts' tables of them
-    offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
-    descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
+    offsets, descriptions = numbered_descriptions(parts)
     # every column is put in place on its own, two at a time (numpy and polars release the GIL)
     with ThreadPoolExecutor(max_workers=2) as pool:
         numbers = pool.submit(put, [part.described + o for part, o in zip(parts, offsets)], places, size, np.uint32)
@@ -378,6 +376,13 @@ def encoded_details(result: BatchResult) -> pl.DataFrame:
         columns |= {c: pool.submit(_described_column, descriptions.get_column(c), described, schema[c])
                     for c in _DESCRIBED}
         return pl.DataFrame([columns[c].result().alias(c) for c in schema])
+
+
+def numbered_descriptions(parts: list[_Part]) -> tuple[np.ndarray, pl.DataFrame]:
+    """The parts' tables of descriptions as one, and where each part's starts in it: a row's description number
+    across the parts is its part's offset plus its `described`."""
+    offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
+    return offsets, pl.concat([part.descriptions for part in parts], how="vertical")
 
 
 def _physical_types(keys: _Keys) -> dict[str, pl.DataType]:

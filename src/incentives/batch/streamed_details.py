@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from .explain import _DESCRIBED, _Keys, _Part, _physical_types, _values_schema, explained_parts
+from .explain import (_DESCRIBED, _Keys, _Part, _physical_types, _values_schema, explained_parts,
+                      numbered_descriptions)
 from .long_table import arrow_array, coded, numpy_of
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class StreamedDetails:
         self._rows = [part.rows for part in parts]
         self._ranks = [part.ranks for part in parts]
         self._kinds = [part.rows_of for part in parts]
-        self._offsets = np.cumsum([0] + [part.descriptions.height for part in parts[:-1]], dtype=np.uint32)
+        self._offsets, descriptions = numbered_descriptions(parts)
         self._described = [part.described for part in parts]
         self._values = {c: [_physical(part.values.get_column(c)) if c in part.values.columns else None
                             for part in parts] for c in _values_schema(schema)}
@@ -125,7 +126,6 @@ class StreamedDetails:
         physical = _physical_types(keys)
         physical.setdefault("unit_id", pl.UInt32)  # no units at all: every unit id is null, its codes unread
         self._value_types = {c: numpy_of(physical.get(c, dtype)) for c, dtype in _values_schema(schema).items()}
-        descriptions = pl.concat([part.descriptions for part in parts], how="vertical")
         # per description number, each described column's code and whether it has a text
         self._descriptions = {}
         for c in _DESCRIBED:

@@ -130,10 +130,10 @@ def _write(target: object) -> None:
         for index, column in enumerate(columns):
             sheet.write_string(0, index, column.header_zh, required if column.required else header)
             sheet.write_comment(0, index, _comment(column), {"x_scale": 2.2, "y_scale": 2.5})
-            is_text = column.dtype == pl.String and column.file_name is None
-            sheet.set_column(index, index, max(12, len(column.header_zh) * 2 + 2), text if is_text else None)
+            as_text = text if column.dtype == pl.String else None
+            sheet.set_column(index, index, max(12, len(column.header_zh) * 2 + 2), as_text)
             _validation(sheet, index, column, ranges)
-            _example_cell(sheet, index, column, example.get(column.name), money, day, text if is_text else None)
+            _example_cell(sheet, index, column, example.get(column.name), money, day, as_text)
     _guide(guide)
     sheets["企业"].activate()
     workbook.close()

@@ -344,20 +344,16 @@ class ParquetSink:
         import pyarrow.parquet as pq
 
         name = self._file(piece)
-        coded = [column for column in details.schema.names if _dictionary_type(details.schema, column)]
-        numeric = [column for column in details.schema.names if column not in coded]
         to_confirm = []
-        with pq.ParquetWriter(self.folder / "details" / name, details.schema, compression="lz4",
-                              use_dictionary=coded, store_schema=False, write_statistics=numeric,
-                              dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer:
+        with pq.ParquetWriter(self.folder / "details" / name, details.schema,
+                              **_arrow_parquet_options(details.schema)) as writer:
             for a, b in details.blocks(first, last, ROW_GROUP_ROWS):
                 block = details.block(a, b)
                 writer.write_table(block, row_group_size=block.num_rows)
                 to_confirm.append(details.with_status(block, Status.needs_confirmation.value, list(TO_CONFIRM_COLUMNS)))
         schema = pa.schema([details.schema.field(column) for column in TO_CONFIRM_COLUMNS])
         pq.write_table(pa.concat_tables(to_confirm) if to_confirm else schema.empty_table(),
-                       self.folder / "to_confirm" / name, compression="lz4",
-                       use_dictionary=[column for column in coded if column in TO_CONFIRM_COLUMNS], store_schema=False)
+                       self.folder / "to_confirm" / name, **_arrow_parquet_options(schema))
 
     def close(self, info: RunInfo) -> None:
         if self.parts == 0:
@@ -367,10 +363,20 @@ class ParquetSink:
                                               encoding="utf-8")
 
 
-def _dictionary_type(schema: Any, column: str) -> bool:
+def _arrow_parquet_options(schema: Any) -> dict[str, Any]:
+    """_parquet_options for an Arrow schema: its dictionary columns are the coded ones, the rest numbers."""
     import pyarrow as pa
 
-    return pa.types.is_dictionary(schema.field(column).type)
+    coded = [field.name for field in schema if pa.types.is_dictionary(field.type)]
+    return _parquet_options(coded, [field.name for field in schema if field.name not in coded])
+
+
+def _parquet_options(coded: list[str], numeric: list[str]) -> dict[str, Any]:
+    """How every Parquet file of the results is written (see write_coded_parquet): lz4; the coded columns as
+    dictionary pages from their codes; no stored Arrow schema, so readers see plain strings; statistics for
+    numbers only."""
+    return {"compression": "lz4", "use_dictionary": coded, "store_schema": False, "write_statistics": numeric,
+            "dictionary_pagesize_limit": _DICTIONARY_PAGE_BYTES}
 
 
 ROW_GROUP_ROWS = 1 << 20
@@ -413,8 +419,7 @@ def write_coded_parquet(frame: pl.DataFrame, path: Path, coded: list[str], row_g
 
     starts = range(0, frame.height, row_group_rows)
     table = row_group(0)
-    with pq.ParquetWriter(path, table.schema, compression="lz4", use_dictionary=coded, store_schema=False,
-                          write_statistics=numeric, dictionary_pagesize_limit=_DICTIONARY_PAGE_BYTES) as writer, \
+    with pq.ParquetWriter(path, table.schema, **_parquet_options(coded, numeric)) as writer, \
             ThreadPoolExecutor(max_workers=1) as converter:
         if table.num_rows == 0:
             writer.write_table(table)

@@ -172,10 +172,10 @@ class _Sheet:
             if text == "":
                 continue
             if isinstance(text, int):  # a count is a number, so that a sheet can add it up
-                parts.append(f'<c r="{_letters(column)}{self.rows}" s="{style}"><v>{text}</v></c>')
-                continue
-            index = self.book.strings.indices(pl.Series([text], dtype=pl.String))[0]
-            parts.append(f'<c r="{_letters(column)}{self.rows}" t="s" s="{style}"><v>{index}</v></c>')
+                kind, value = "", text
+            else:
+                kind, value = ' t="s"', self.book.strings.indices(pl.Series([text], dtype=pl.String))[0]
+            parts.append(f'<c r="{_letters(column)}{self.rows}"{kind} s="{style}"><v>{value}</v></c>')
         self.stream.write(f'<row r="{self.rows}">{"".join(parts)}</row>'.encode("utf-8"))
 
     def start(self, title_rows: list[list[str | int]] | None = None) -> None:
