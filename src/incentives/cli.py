@@ -100,8 +100,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except InputError as error:
         _fail([problem.line() for problem in error.problems])
     cat = _catalogue()
-    from .evaluate import evaluate
+    from .evaluate import check_award_schemes, evaluate
     from .report import evaluation_json, evaluation_text
+
+    try:
+        check_award_schemes(profile, cat)
+    except InputError as error:
+        _fail([problem.line() for problem in error.problems])
 
     evaluation = evaluate(profile, args.as_of or date.today(), cat)
     if args.format == "json":

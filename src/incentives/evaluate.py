@@ -16,7 +16,7 @@ from .calculators.percent_of_base import percent_of_base
 from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
 from .conditions import ConditionResult, Evaluator, Outcome, compiled, evaluate as evaluate_condition, leaves
 from .dates import quarter_end
-from .errors import CalendarNotPublished
+from .errors import CalendarNotPublished, InputError, Problem
 from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
 from .money import apply_rate, format_rate, grouped_yuan
 from .profile import Profile
@@ -394,6 +394,23 @@ def _placeholder(plan: _SchemePlan, version: Any, version_texts: tuple[str | Non
 
 
 # --- the evaluator ------------------------------------------------------------------------------------------
+
+
+def unknown_scheme_problem(scheme_id: str, path: str) -> Problem:
+    return Problem(path, f"未知的方案“{scheme_id}”：不是方案目录中的方案编号（方案列表：incentives schemes 或 GET /api/v1/schemes）；"
+                         "已获资助只用于累计上限，目录外方案的资助不必填写",
+                   f"unknown scheme '{scheme_id}': not a scheme id of the catalogue (the list: incentives schemes, or GET /api/v1/schemes); "
+                   "awards only count against caps, so awards under other schemes need not be listed")
+
+
+def check_award_schemes(profile: Profile, cat: Catalogue | None = None) -> None:
+    """Refuse awards under schemes the catalogue lacks: they would count against no cap, so a mistyped scheme id
+    would silently show headroom the enterprise no longer has. Raises InputError naming each one."""
+    known = (cat or bundled_catalogue()).scheme_document
+    problems = [unknown_scheme_problem(award.scheme_id, f"$.awards[{index}].scheme_id")
+                for index, award in enumerate(profile.awards) if award.scheme_id not in known]
+    if problems:
+        raise InputError(problems)
 
 
 def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Evaluation:

@@ -287,7 +287,8 @@ class Loan(Strict):
 class AwardRecord(Strict):
     """An award already received, so cumulative and yearly caps show the true headroom."""
 
-    scheme_id: str = Field(min_length=1, max_length=100)
+    scheme_id: str = Field(min_length=1, max_length=100,
+                           description="方案目录中的方案编号 / a scheme id of the catalogue (GET /api/v1/schemes)")
     amount_fen: Fen = Field(alias="amount_yuan")
     date: date
     unit_id: Identifier | None = None

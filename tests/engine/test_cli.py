@@ -195,6 +195,15 @@ def test_a_maturity_before_issue_is_named(tmp_path: Path) -> None:
     _profile_problem(document, tmp_path, "$.loans[0]", "maturity_date must be after issue_date")
 
 
+def test_an_award_under_a_scheme_outside_the_catalogue_is_named(tmp_path: Path) -> None:
+    # counted against no cap, it would silently leave the headroom as if nothing had been received
+    known = {"scheme_id": "sh-g60/scientific-instruments", "amount_yuan": "100", "date": "2025-05-01"}
+    typo = {**known, "scheme_id": "sh-g60/scientific-instrument"}
+    lines = _profile_problem({**_enterprise(), "awards": [known, typo]}, tmp_path, "$.awards[1].scheme_id",
+                             "sh-g60/scientific-instrument", "unknown scheme")
+    assert len(lines) == 1
+
+
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:
     _profile_problem(_enterprise(revenue_yaun="100"), tmp_path, "$.enterprise.revenue_yaun", "不认识的字段")
 

@@ -2,9 +2,9 @@
 type or schema violation, invalid input rejected and schema-valid input accepted.
 
 A few rules relate fields to each other or use check digits, which JSON Schema cannot state: the USCC check digit,
-maturity after issue, unique project / loan ids. Schema-valid input may break one of them, so the built-in
-"valid data is accepted" check is replaced by a stricter one: a 400 for schema-valid input must name only those
-rules.
+maturity after issue, unique project / loan ids, an award's scheme being in the catalogue. Schema-valid input may
+break one of them, so the built-in "valid data is accepted" check is replaced by a stricter one: a 400 for
+schema-valid input must name only those rules.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ profile_schema.config.phases.coverage.enabled = False
 # paths of the rules JSON Schema cannot express (see the module docstring)
 CROSS_FIELD_PATHS = re.compile(
     r"^\$\.(profile|fund)"
-    r"(\.enterprise\.uscc|\.loans\[\d+\]|\.investments|\.projects|\.loans)?$|^\$\.profile\.enterprise\.uscc$"
+    r"(\.enterprise\.uscc|\.loans\[\d+\]|\.investments|\.projects|\.loans|\.awards\[\d+\]\.scheme_id)?$"
 )
 
 

@@ -176,6 +176,15 @@ def test_an_example_with_awards_keeps_them_through_export(client: TestClient):
     assert document["awards"][0]["scheme_id"] == "sh-g60/industry-cluster"
 
 
+def test_an_imported_award_outside_the_catalogue_is_shown_not_ignored(client: TestClient):
+    document = {"enterprise": {"name": "x", "region": {"province": "上海市"}},
+                "awards": [{"scheme_id": "nope/scheme", "amount_yuan": "1", "date": "2026-01-01"}]}
+    response = client.post("/profile/import", data={"as_of": AS_OF}, files={
+        "profile_file": ("p.json", json.dumps(document).encode(), "application/json")})
+    assert "nope/scheme" in response.text and "未知的方案" in response.text
+    assert 'id="total-confirmed"' not in response.text  # no results for a profile the engine cannot take
+
+
 def test_importing_broken_json_says_why(client: TestClient):
     response = client.post("/profile/import", files={"profile_file": ("p.json", b"{oops", "application/json")})
     assert response.status_code == 400 and "不是有效的 JSON" in response.text
@@ -250,6 +259,15 @@ def test_api_rejects_booleans_and_strings_for_integers(client: TestClient, emplo
     response = client.post("/api/v1/evaluate", content=body)
     assert response.status_code == 400
     assert response.json()["problems"][0]["path"] == "$.profile.enterprise.employees"
+
+
+def test_api_rejects_an_award_under_a_scheme_outside_the_catalogue(client: TestClient):
+    body = ('{"as_of": "2026-06-01", "profile": {"enterprise": {"name": "x", "region": {"province": "上海市"}}, '
+            '"awards": [{"scheme_id": "nope/scheme", "amount_yuan": "1", "date": "2026-01-01"}]}}')
+    response = client.post("/api/v1/evaluate", content=body)
+    assert response.status_code == 400
+    [problem] = response.json()["problems"]
+    assert problem["path"] == "$.profile.awards[0].scheme_id" and "nope/scheme" in problem["zh"] + problem["en"]
 
 
 def test_api_rejects_a_string_for_a_boolean(client: TestClient):

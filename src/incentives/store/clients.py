@@ -34,10 +34,11 @@ def _row_key(award: Award) -> tuple:
 
 
 def _check_scheme(scheme_id: str, path: str) -> None:
+    from ..evaluate import unknown_scheme_problem
     from ..schemes import catalogue
 
     if scheme_id not in catalogue().scheme_document:
-        raise InputError([Problem(path, f"未知的方案“{scheme_id}”", f"unknown scheme '{scheme_id}'")])
+        raise InputError([unknown_scheme_problem(scheme_id, path)])
 
 
 def _check_ref(ref: str) -> str:

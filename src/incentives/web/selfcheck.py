@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 
 from ..errors import InputError, Problem
-from ..evaluate import evaluate
+from ..evaluate import check_award_schemes, evaluate
 from ..profile import loads_exact, parse_profile
 from ..resources import examples_dir
 from .forms import FormState, field_errors, profile_document, state_from_document
@@ -34,6 +34,7 @@ def run(state: FormState) -> Outcome:
     try:
         as_of = parse_as_of(state.as_of)
         profile = parse_profile(profile_document(state))
+        check_award_schemes(profile)
     except InputError as error:
         return Outcome(problems=error.problems, errors=field_errors(error.problems, state))
     return Outcome(panel=arrange_evaluation(evaluate(profile, as_of)))

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from ...calculators.rate_table import RateLookupError
 from ...errors import CalendarNotPublished, InputError, Problem
-from ...evaluate import evaluate
+from ...evaluate import check_award_schemes, evaluate
 from ...profile import loads_exact, parse_profile
 from ...result_json import evaluation_bytes
 from ...schemes import catalogue
@@ -82,6 +82,7 @@ def evaluation_document(raw: bytes) -> bytes:
     data, as_of = decode_envelope(raw, "profile", "Profile")
     try:
         profile = parse_profile(data)
+        check_award_schemes(profile)
     except InputError as error:
         raise _nested(error, "$.profile") from None
     return evaluation_bytes(evaluate(profile, as_of))
