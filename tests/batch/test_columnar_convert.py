@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, strategies as st
 
-from incentives.batch.columnar import evaluate_tables
+from incentives.batch.columnar import evaluate_tables, grouped_yuan_text
 from incentives.batch.convert import profiles_to_tables, tables_to_profiles
 from incentives.batch.tables import AWARDS, ENTERPRISES, LOANS, PROJECTS, Tables, schema
+from incentives.money import grouped_yuan
 from incentives.profile import parse_profile
 
 from .strategies import populations
@@ -70,4 +71,11 @@ def test_summary_totals_count_confirmed_and_potential_amounts() -> None:
     statuses = result.details["status"].to_list()
     assert summary["n_eligible"] == statuses.count("eligible") == 1
     assert summary["n_to_confirm"] == statuses.count("needs_confirmation")
-    assert summary["top_schemes"].startswith("sh-g60/6g ¥30000000.00")
+    # largest first; the potential ¥300 says it is still to confirm
+    assert summary["top_schemes"] == "sh-g60/6g ¥30,000,000.00; sh-g60/scientific-instruments ¥300.00 (待确认/to confirm)"
+
+
+@given(st.integers(min_value=0, max_value=2**63 - 1))
+def test_yuan_text_in_polars_groups_thousands_as_the_engine_does(fen: int) -> None:
+    text = pl.DataFrame({"fen": [fen]}, schema={"fen": pl.Int64}).select(grouped_yuan_text(pl.col("fen"))).item()
+    assert text == grouped_yuan(fen)

@@ -56,6 +56,20 @@ def test_amounts_are_numbers_with_a_yuan_format(tmp_path):
     assert amounts and all(isinstance(c.value, (int, float)) and "¥" in c.number_format for c in amounts)
 
 
+def test_every_sheet_filters_on_its_header_and_says_whether_a_cap_binds(tmp_path):
+    out = tmp_path / "out.xlsx"
+    run_batch(Job(_workbook(tmp_path), out, AS_OF))
+    book = openpyxl.load_workbook(out)
+    for sheet in book:
+        header_row = int(sheet.freeze_panes[1:]) - 1
+        assert sheet.auto_filter.ref == f"A{header_row}:{sheet.cell(header_row, sheet.max_column).column_letter}" \
+                                         f"{max(sheet.max_row, header_row)}", sheet.title
+    rows = list(book["明细"].iter_rows(min_row=2, values_only=True))
+    # 达到上限: 是 / 否 where there is an amount, blank where there is none (as CSV's true / false / empty)
+    assert {(row[7] is not None, row[9]) for row in rows} <= {(True, "是"), (True, "否"), (False, None)}
+    assert any(row[9] == "否" for row in rows)
+
+
 def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()

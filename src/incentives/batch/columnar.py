@@ -377,8 +377,10 @@ def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     """
     ids = [s.id for s in cat.schemes]
     names = pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
+    # a potential amount is not money yet: said so, or the reader would add it to the confirmed ones
+    mark = pl.when(pl.col("status") == NEEDS_CONFIRMATION).then(pl.lit(TO_CONFIRM_MARK)).otherwise(pl.lit(""))
     amount = pl.col("amount_fen")
-    label = pl.format("{} ¥{}.{}", names, amount // 100, (amount % 100).cast(pl.String).str.zfill(2))
+    label = pl.concat_str([names, pl.lit(" ¥"), grouped_yuan_text(amount), mark])
     row = pl.col(ROW)
     at = pl.int_range(pl.len(), dtype=pl.UInt32)
     run_start = pl.when((row != row.shift(1)).fill_null(True)).then(at).forward_fill()
@@ -398,6 +400,22 @@ def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
             .filter(pl.col("_rank") == 0)
             .drop("_rank")
             .collect())
+
+
+TO_CONFIRM_MARK = " (待确认/to confirm)"
+
+
+def grouped_yuan_text(fen: pl.Expr) -> pl.Expr:
+    """Non-negative fen as yuan text with thousands separators, as money.grouped_yuan writes it: 1234567 fen is
+    "12,345.67". Built from digit groups, because polars formats no thousands separators itself."""
+    yuan = fen // 100
+    groups = [((yuan // 10 ** (3 * k)) % 1000).cast(pl.String) for k in range(6)]  # Int64 fen: < 10^17 yuan
+    whole = groups[0]
+    for k in range(1, 6):
+        lower = [piece for group in reversed(groups[:k]) for piece in (pl.lit(","), group.str.zfill(3))]
+        whole = pl.when(yuan >= 10 ** (3 * k)).then(pl.concat_str([groups[k], *lower])).otherwise(whole)
+    text = (fen % 100).cast(pl.String).str.zfill(2)
+    return pl.concat_str([whole, pl.lit("."), text])
 
 
 def _summary(frames: UnitFrames, evaluated: dict[str, Evaluated], cat: Catalogue) -> pl.DataFrame:

@@ -163,7 +163,10 @@ def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
     if "unit_kind" in columns:
         extra.append(pl.col("unit_kind").replace_strict(_UNIT_ZH, default=pl.col("unit_kind")).alias("unit_zh"))
     if "binding_cap" in columns:
-        extra.append(pl.when(pl.col("binding_cap")).then(pl.lit("是")).otherwise(pl.lit(None)).alias("binding_zh"))
+        # blank where there is no amount, so no cap to reach
+        extra.append(pl.when(pl.col("amount_fen").is_not_null())
+                     .then(pl.col("binding_cap").replace_strict({True: "是", False: "否"}, return_dtype=pl.String))
+                     .alias("binding_zh"))
     if "outcome" in columns:
         extra.append(pl.col("outcome").replace_strict(_OUTCOME_ZH, default=pl.col("outcome")).alias("outcome_zh"))
     if "kind" in columns:

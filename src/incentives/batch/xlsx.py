@@ -160,7 +160,9 @@ class _Sheet:
 
     def _close_part(self) -> None:
         if self.stream is not None:
-            self.stream.write(b"</sheetData></worksheet>")
+            # a filter on the header row: a consultant narrows 明细 to one client or one status in a click
+            last = f"{_letters(len(self.columns) - 1)}{max(self.rows, self.freeze)}"
+            self.stream.write(f'</sheetData><autoFilter ref="A{self.freeze}:{last}"/></worksheet>'.encode())
             self.stream.close()
             self.stream = None
 
