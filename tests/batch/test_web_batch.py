@@ -250,6 +250,50 @@ def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_
     assert "Errors: all 2" in english and "Rows not evaluated (enterprise rejected): 1 shown" in english
 
 
+def _cny(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}" if fen else "—"  # a scheme without an amount (relending): a dash
+
+
+def test_the_summary_shows_the_money_the_workbook_adds_up_to_per_scheme_and_in_all(client, tmp_path):
+    songjiang = ["上海市", "上海市", "松江区"]
+    workbook = write_workbook(tmp_path / "money.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1"), enterprise_row("E2"), enterprise_row("E3")],
+        "项目": [["企业编号", "项目编号", "项目类型", "技术领域", "总投入(元)", "项目所在省份", "项目所在城市", "项目所在区县"],
+                 ["E1", "P1", "rd", "scientific_instruments", 3_000_000, *songjiang],
+                 ["E2", "P1", "rd", "scientific_instruments", 1_000_000, *songjiang],
+                 ["E2", "P2", "rd", "6g", 500_000, *songjiang],
+                 ["E3", "P1", "rd", "6g", 800_000, "上海市", "上海市", None]]})
+    job_id = _upload(client, "money.xlsx", workbook.read_bytes())
+    assert _wait(job_id).status == "done"
+    page = client.get(f"/batch/jobs/{job_id}").text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/batch/jobs/{job_id}/results.xlsx").content))
+    summary = list(book["汇总"].iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
+    confirmed = sum(round(row[3] * 100) for row in summary[header + 1:] if row[3] is not None)
+    potential = sum(round(row[4] * 100) for row in summary[header + 1:] if row[4] is not None)
+    assert 0 < confirmed < potential  # E3's project district is unknown: its 6G grant is still to confirm
+    assert f'id="money-confirmed">{_cny(confirmed)}<' in page and f'id="money-potential">{_cny(potential)}<' in page
+    titles = {row[0]: row[1] for row in summary[:header] if row[0]}
+    assert round(titles["确定可获合计(元) / confirmed total"] * 100) == confirmed
+    per_scheme: dict[str, list[int]] = {}
+    for row in book["明细"].iter_rows(min_row=2, values_only=True):
+        if row[6] in ("符合条件", "待确认"):
+            kept = per_scheme.setdefault(row[2], [0, 0, 0, 0])
+            at = 0 if row[6] == "符合条件" else 2
+            kept[at] += 1
+            kept[at + 1] += round((row[7] or 0) * 100)
+    table = page.split('id="batch-schemes"')[1].split("</table>")[0]
+    for scheme_id, (n_eligible, eligible, n_to_confirm, to_confirm) in per_scheme.items():
+        cells = table.split(f'data-scheme="{scheme_id}">')[1].split("</tr>")[0]
+        assert f'<td class="num">{n_eligible}</td><td class="num">{_cny(eligible)}</td>' \
+               f'<td class="num">{n_to_confirm}</td><td class="num">{_cny(to_confirm)}</td>' in cells, scheme_id
+    assert table.count("data-scheme=") == len(per_scheme) and "sh-g60/6g" in per_scheme
+    with_amounts = [scheme for scheme, numbers in per_scheme.items() if numbers[1] + numbers[3]]
+    chart = page.split('id="batch-by-scheme"')[1].split("</svg>")[0]
+    assert chart.count('class="chart-bar-confirmed"') == len(with_amounts) + 1  # a bar each, and the legend's
+    assert len(with_amounts) < len(per_scheme)  # relending is eligible, without an amount: in the table only
+
+
 def test_a_long_error_list_says_how_many_of_the_errors_it_shows(client):
     job_id, folder = batch_routes.JOBS.new_folder()
     error = {"sheet": "企业", "row": 2, "column": "省份", "value": "火星", "reason_zh": "未知的省级行政区",

@@ -86,6 +86,17 @@ class BatchResult:
     frames: UnitFrames
     evaluated: dict[str, Evaluated]  # by unit kind (enterprise, project, loan)
     summary: pl.DataFrame
+    hits: pl.DataFrame  # see hits(): the eligible and to-confirm results only
+
+    @cached_property
+    def scheme_totals(self) -> pl.DataFrame:
+        """totals.scheme_totals of the results, from the hits (codes), the scheme ids put in afterwards."""
+        from .totals import SCHEME_TOTALS_SCHEMA, scheme_totals
+
+        found = scheme_totals(self.hits, "order", ELIGIBLE, NEEDS_CONFIRMATION)
+        ids = [s.id for s in self.catalogue.schemes]
+        return found.with_columns(pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
+                                  .alias("scheme_id")).select(list(SCHEME_TOTALS_SCHEMA))
 
     @cached_property
     def details(self) -> pl.DataFrame:
@@ -343,8 +354,8 @@ def evaluate_frames(frames: UnitFrames, as_of: date, cat: Catalogue | None = Non
                                      result["amount"].alias(amount_column(plan.order)))
             extra[plan.order] = result
         evaluated[unit] = Evaluated(facts, wide, [*plans, *interest], extra, read)
-    summary = _summary(frames, evaluated, cat)
-    return BatchResult(as_of, cat.rules_version, cat, frames, evaluated, summary)
+    found = hits(evaluated)
+    return BatchResult(as_of, cat.rules_version, cat, frames, evaluated, _summary(frames, found, cat), found)
 
 
 # --- totals -------------------------------------------------------------------------------------------------
@@ -418,8 +429,7 @@ def grouped_yuan_text(fen: pl.Expr) -> pl.Expr:
     return pl.concat_str([whole, pl.lit("."), text])
 
 
-def _summary(frames: UnitFrames, evaluated: dict[str, Evaluated], cat: Catalogue) -> pl.DataFrame:
-    found = hits(evaluated)
+def _summary(frames: UnitFrames, found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     top = _top_schemes(found, cat)
     n = frames.enterprises.height
     rows, amounts, status = found[ROW], found["amount_fen"].fill_null(0), found["status"]

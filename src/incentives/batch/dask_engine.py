@@ -22,6 +22,7 @@ import polars as pl
 
 from .readers import RawInput, RawTable
 from .validate import Counts, validate
+from .totals import SCHEME_TOTALS_SCHEMA
 from .writers import DETAIL_SCHEMA, ERROR_SCHEMA, SUMMARY_SCHEMA, Part
 
 SHARED_DIR_ENV = "INCENTIVES_BATCH_SHARED_DIR"
@@ -92,6 +93,7 @@ def process_shard(shard: int, root: str, as_of: date, metas: list[TableMeta], fm
     part.summary.write_parquet(out / "summary.parquet")  # titles are added again on the client
     part.details.write_parquet(out / "details.parquet")
     part.errors.write_parquet(out / "errors.parquet")
+    part.scheme_totals.write_parquet(out / "scheme_totals.parquet")
     return {"counts": asdict(checked.counts), "rules_version": catalogue().rules_version}
 
 
@@ -99,7 +101,8 @@ def _read_part(root: Path, shard: int, titles: dict[str, str]) -> Part:
     folder = root / "out" / str(shard)
     return Part(pl.read_parquet(folder / "summary.parquet").cast(SUMMARY_SCHEMA),
                 pl.read_parquet(folder / "details.parquet").cast(DETAIL_SCHEMA),
-                pl.read_parquet(folder / "errors.parquet").cast(ERROR_SCHEMA), titles)
+                pl.read_parquet(folder / "errors.parquet").cast(ERROR_SCHEMA), titles,
+                totals_of=pl.read_parquet(folder / "scheme_totals.parquet").cast(SCHEME_TOTALS_SCHEMA))
 
 
 def _titles() -> dict[str, str]:

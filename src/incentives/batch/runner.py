@@ -23,6 +23,7 @@ import polars as pl
 from ..schemes import Catalogue, catalogue as bundled_catalogue
 from .readers import ROW, TABLES, RawInput, RawTable, collect, make_workdir, open_input
 from .tables import Tables
+from .totals import Totals
 from .validate import Counts, Validated, enterprise_key, validate
 from .writers import (
     DETAIL_SCHEMA,
@@ -58,7 +59,7 @@ def _no_progress(done: int, total: int, stage: str) -> None:
 def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Catalogue) -> Part:
     """Evaluate the accepted enterprises of a chunk; add names, titles and the rejected enterprises."""
     titles = {scheme.id: scheme.title_zh for scheme in cat.schemes}
-    streamed = None
+    streamed = totals = None
     if checked.tables.enterprises.height:
         result = evaluator(checked.tables, as_of, cat)
         # built when a writer asks: a writer that streams takes them block by block instead (the columnar
@@ -69,6 +70,7 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
         else:
             details = conform_coded(result.details, DETAIL_SCHEMA)
         streamed = getattr(result, "streamed_details", None)
+        totals = getattr(result, "scheme_totals", None)  # the columnar engine's, from its few hits
         summary = result.summary
         if summary.schema.get("top_schemes") != pl.String and "top_schemes" in summary.columns:
             summary = summary.with_columns(pl.col("top_schemes").cast(pl.List(pl.String)).list.join("; "))
@@ -78,7 +80,7 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
         summary = pl.DataFrame(schema=SUMMARY_SCHEMA)
     rejected = checked.rejected.select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"), "n_errors")
     summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
-    return Part(summary, details, checked.errors, titles, streamed)
+    return Part(summary, details, checked.errors, titles, streamed, totals)
 
 
 def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:
@@ -143,11 +145,13 @@ class _Sampling:
     def __init__(self, sink: Any):
         self.sink = sink
         self.sample: list[dict[str, Any]] = []
+        self.totals = Totals()
 
     def write(self, part: Part) -> None:
         room = self.LIMIT - len(self.sample)
         if room > 0 and part.errors.height:
             self.sample += part.errors.head(room).to_dicts()
+        self.totals.add(part.summary, part.scheme_totals)
         self.sink.write(part)
 
     def close(self, info: RunInfo) -> None:
@@ -231,7 +235,8 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
                 done += checked.counts.enterprises_in
                 progress(done, total, "evaluate")
         info = RunInfo(Path(job.input_path).name, raw.format, job.as_of, cat.rules_version, counts,
-                       [(n.zh, n.en) for n in raw.notes], job.engine, error_sample=sink.sample)
+                       [(n.zh, n.en) for n in raw.notes], job.engine, error_sample=sink.sample,
+                       money=sink.totals.as_dict(cat))
         progress(total, total, "write")
         sink.close(info)
         info.seconds = time.perf_counter() - started

@@ -20,7 +20,7 @@ import polars as pl
 
 from ..results import STATUS_LABELS, Status
 from .validate import ERROR_SCHEMA, KIND_SKIPPED, Counts
-from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, neutralise, yuan_text
+from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, Yuan, neutralise, yuan_text
 
 if TYPE_CHECKING:
     from .streamed_details import StreamedDetails
@@ -65,6 +65,15 @@ class Part:
     titles: dict[str, str] = field(default_factory=dict)  # scheme id -> title (zh), for people
     # the same details block by block, for a writer that streams them (None: only the whole table)
     streamed: Callable[[], StreamedDetails | None] | None = None
+    totals_of: pl.DataFrame | None = None  # totals.SCHEME_TOTALS_SCHEMA; None: summed from the details when asked
+
+    @property
+    def scheme_totals(self) -> pl.DataFrame:
+        if self.totals_of is None:
+            from .totals import scheme_totals
+
+            self.totals_of = scheme_totals(self.details)
+        return self.totals_of
 
     @property
     def details(self) -> pl.DataFrame:
@@ -98,11 +107,13 @@ class RunInfo:
     engine: str = "local"
     seconds: float | None = None
     error_sample: list[dict[str, Any]] = field(default_factory=list)  # the first errors, for a screen
+    money: dict[str, Any] = field(default_factory=dict)  # totals.Totals.as_dict: the batch's totals, per scheme
 
     def as_dict(self) -> dict[str, Any]:
         return {"input": self.input_name, "input_format": self.input_format, "as_of": self.as_of.isoformat(),
                 "rules_version": self.rules_version, "engine": self.engine, "counts": self.counts.as_dict(),
-                "reconciles": self.counts.reconciles, "notes": [{"zh": zh, "en": en} for zh, en in self.notes]}
+                "reconciles": self.counts.reconciles, "notes": [{"zh": zh, "en": en} for zh, en in self.notes],
+                "money": self.money}
 
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -203,6 +214,8 @@ class XlsxSink:
             ["企业（输入）/ enterprises in", counts.enterprises_in, "已评估 / evaluated", counts.evaluated,
              "已拒绝 / rejected", counts.rejected],
             ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", counts.errors],
+            ["确定可获合计(元) / confirmed total", Yuan(info.money.get("confirmed_fen", 0)),
+             "含待确认合计(元) / incl. to confirm", Yuan(info.money.get("potential_fen", 0))],
         ]
         titles += [["说明 / note", zh, en] for zh, en in info.notes]
         self.book.write_sheet("汇总", SUMMARY_COLUMNS, _labelled(_concat(self.summary, SUMMARY_SCHEMA)), titles)

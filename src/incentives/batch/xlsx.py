@@ -54,6 +54,10 @@ def _letters(index: int) -> str:
     return letters
 
 
+class Yuan(int):
+    """An amount in fen in a title row: written as a number in yuan with the yuan format, as the data cells."""
+
+
 def yuan_text(fen: pl.Expr) -> pl.Expr:
     """Integer fen as exact decimal yuan text: 123456 -> "1234.56" (no float involved)."""
     magnitude = fen.abs()
@@ -173,7 +177,9 @@ class _Sheet:
         for column, (text, style) in enumerate(cells):
             if text == "":
                 continue
-            if isinstance(text, int):  # a count is a number, so that a sheet can add it up
+            if isinstance(text, Yuan):
+                kind, value, style = "", pl.select(yuan_text(pl.lit(int(text), dtype=pl.Int64))).item(), _STYLE_MONEY
+            elif isinstance(text, int):  # a count is a number, so that a sheet can add it up
                 kind, value = "", text
             else:
                 kind, value = ' t="s"', self.book.strings.indices(pl.Series([text], dtype=pl.String))[0]

@@ -162,7 +162,8 @@ def _info_dict(info: Any) -> dict[str, Any] | None:
     counts = info.counts
     return {"counts": {name: getattr(counts, name) for name in ("enterprises_in", "evaluated", "rejected", "errors")},
             "notes": [list(note) for note in info.notes],
-            "error_sample": [dict(error) for error in info.error_sample]}
+            "error_sample": [dict(error) for error in info.error_sample],
+            "money": info.money if isinstance(info.money, dict) else vars(info.money)}
 
 
 def _info_view(data: dict[str, Any]) -> SimpleNamespace:
@@ -172,8 +173,10 @@ def _info_view(data: dict[str, Any]) -> SimpleNamespace:
     # the sheet also lists the fine rows of rejected enterprises, which are not errors and not in counts.errors
     errors = [row for row in sample if row.get("kind") != SKIPPED_KIND]
     skipped = [row for row in sample if row.get("kind") == SKIPPED_KIND]
+    money = data.get("money") or {"confirmed_fen": 0, "potential_fen": 0, "by_scheme": []}  # a job of before
     return SimpleNamespace(counts=counts, notes=[tuple(note) for note in data["notes"]], error_sample=sample,
-                           error_rows=errors, skipped_rows=skipped, all_errors_shown=len(errors) >= counts.errors)
+                           error_rows=errors, skipped_rows=skipped, all_errors_shown=len(errors) >= counts.errors,
+                           money=SimpleNamespace(**money))
 
 
 def write_status(job: BatchJob) -> None:

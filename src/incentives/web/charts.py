@@ -1,4 +1,5 @@
-"""Small server-side SVG charts: award against base for percent-of-base results, and PBoC rates over time.
+"""Small server-side SVG charts: award against base for percent-of-base results, PBoC rates over time, and a
+batch's money per scheme.
 
 Only geometry happens here (where a point sits on the picture); every amount shown is one the engine computed.
 Coordinates use exact fractions, floored to whole pixels. Styling is by class (app.css), never inline styles,
@@ -184,6 +185,40 @@ def rate_chart(entries: Sequence[tuple[date, str]], until: date, title: str) -> 
     return Markup("".join(parts))
 
 
+def scheme_bars(schemes: Sequence[dict[str, Any]], labels: dict[str, str], zh: bool) -> Markup:
+    """A batch's money per scheme: one bar each, the confirmed amount solid and what is still to confirm after
+    it, the largest total the full width; the title above each bar, the amounts at its end."""
+    schemes = [s for s in schemes if s["eligible_fen"] + s["to_confirm_fen"] > 0]  # e.g. relending: no amount
+    row, left, span = 38, 4, 440
+    largest = max((s["eligible_fen"] + s["to_confirm_fen"] for s in schemes), default=0) or 1
+    height = row * len(schemes) + 24
+    title = _esc(labels["title"])
+    parts = [f'<svg class="chart scheme-bars" viewBox="0 0 640 {height}" role="img" aria-label="{title}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{title}</title>']
+    for index, scheme in enumerate(schemes):
+        top = index * row
+        confirmed = span * scheme["eligible_fen"] // largest
+        potential = span * (scheme["eligible_fen"] + scheme["to_confirm_fen"]) // largest
+        name = scheme["title_zh"] if zh else scheme["title_en"]
+        parts.append(f'<text class="chart-label" x="{left}" y="{top + 12}">{_esc(name)}</text>')
+        parts.append(f'<rect class="chart-bar-confirmed" x="{left}" y="{top + 17}" width="{confirmed}" height="12"/>')
+        if potential > confirmed:
+            parts.append(f'<rect class="chart-bar-potential" x="{left + confirmed}" y="{top + 17}" '
+                         f'width="{potential - confirmed}" height="12"/>')
+        amounts = [format_wan(scheme["eligible_fen"])] if scheme["eligible_fen"] else []
+        if scheme["to_confirm_fen"]:
+            amounts.append(f'{format_wan(scheme["to_confirm_fen"])} {labels["to_confirm"]}')
+        amounts = " + ".join(amounts)
+        parts.append(f'<text class="chart-label" x="{left + potential + 6}" y="{top + 27}">{_esc(amounts)}</text>')
+    legend = height - 8
+    parts.append(f'<rect class="chart-bar-confirmed" x="{left}" y="{legend - 9}" width="10" height="10"/>'
+                 f'<text class="chart-axis-label" x="{left + 14}" y="{legend}">{_esc(labels["confirmed"])}</text>'
+                 f'<rect class="chart-bar-potential" x="{left + 150}" y="{legend - 9}" width="10" height="10"/>'
+                 f'<text class="chart-axis-label" x="{left + 164}" y="{legend}">{_esc(labels["to_confirm"])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def _percent(value: str) -> str:
     from decimal import Decimal
 
@@ -192,4 +227,4 @@ def _percent(value: str) -> str:
     return format_rate(Decimal(value))
 
 
-__all__ = ["award_chart", "has_award_chart", "rate_chart"]
+__all__ = ["award_chart", "has_award_chart", "rate_chart", "scheme_bars"]

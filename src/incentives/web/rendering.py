@@ -65,6 +65,12 @@ def _pick_keys(key: str, zh: bool) -> tuple[str, str]:
     return names
 
 
+def _scheme_bars(*args: Any) -> Any:
+    from .charts import scheme_bars
+
+    return scheme_bars(*args)
+
+
 @jinja2.pass_context
 def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
     from .charts import award_chart, has_award_chart
@@ -149,7 +155,7 @@ def _environment() -> jinja2.Environment:
     env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
-                       labels=labels)
+                       labels=labels, scheme_bars=_scheme_bars)
     env.filters.update(cny=_cny, wan=_wan, percent=_percent)
     return env
 
