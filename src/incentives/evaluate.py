@@ -397,10 +397,12 @@ def _placeholder(plan: _SchemePlan, version: Any, version_texts: tuple[str | Non
 
 
 def unknown_scheme_problem(scheme_id: str, path: str) -> Problem:
-    return Problem(path, f"未知的方案“{scheme_id}”：不是方案目录中的方案编号（方案列表：incentives schemes 或 GET /api/v1/schemes）；"
-                         "已获资助只用于累计上限，目录外方案的资助不必填写",
-                   f"unknown scheme '{scheme_id}': not a scheme id of the catalogue (the list: incentives schemes, or GET /api/v1/schemes); "
-                   "awards only count against caps, so awards under other schemes need not be listed")
+    return Problem(path,
+                   f"未知的方案“{scheme_id}”：不是方案目录中的方案编号（方案列表：incentives schemes list 或 "
+                   "GET /api/v1/schemes）；已获资助只用于累计上限，目录外方案的资助不必填写",
+                   f"unknown scheme '{scheme_id}': not a scheme id of the catalogue (the list: incentives schemes "
+                   "list, or GET /api/v1/schemes); awards only count against caps, so awards under other schemes "
+                   "need not be listed")
 
 
 def check_award_schemes(profile: Profile, cat: Catalogue | None = None) -> None:
