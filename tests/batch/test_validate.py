@@ -88,6 +88,8 @@ def test_a_bad_cell_rejects_its_enterprise_and_reports_its_other_rows():
     assert checked.errors.select("sheet", "row", "kind").rows() == [("enterprises", 2, "error"),
                                                                   ("projects", 2, "skipped")]
     assert (checked.counts.enterprises_in, checked.counts.evaluated, checked.counts.rejected) == (2, 1, 1)
+    # the report's two kinds are counted apart: one error, and E1's faultless project, not evaluated
+    assert (checked.counts.errors, checked.counts.skipped) == (1, 1)
 
 
 def test_a_bad_loan_rejects_its_enterprise():

@@ -241,13 +241,14 @@ def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_
     skipped = page.split('id="batch-skipped"')[1].split("</table>")[0]
     assert 'id="count-errors">2<' in page and errors.count("<tr><td>") == 2  # the count agrees with the list
     assert "错误：共 2 条" in page and "E7" in errors and "火星" in errors and "E2" not in errors
-    assert "未评估的行（企业已拒绝）：显示 1 条" in page and skipped.count("<tr><td>") == 1 and "E2" in skipped
+    assert "未评估的行（企业已拒绝）：共 1 条" in page and skipped.count("<tr><td>") == 1 and "E2" in skipped
+    assert 'id="count-skipped">1<' in page  # counted in the totals, apart from the errors
     client.cookies.set("lang", "en")
     try:
         english = client.get(f"/batch/jobs/{job_id}").text
     finally:
         client.cookies.clear()
-    assert "Errors: all 2" in english and "Rows not evaluated (enterprise rejected): 1 shown" in english
+    assert "Errors: all 2" in english and "Rows not evaluated (enterprise rejected): all 1" in english
 
 
 def _cny(fen: int) -> str:
@@ -396,7 +397,7 @@ def test_a_workbook_keeps_its_chinese_name_and_its_errors_read_apart_from_skippe
     assert page.inner_text("#job-status h2").startswith("二季度客户.xlsx")
     assert page.inner_text("#count-errors") == "2" and page.locator("#batch-errors tr").count() == 1 + 2
     assert page.inner_text("#errors-heading").startswith("错误：共 2 条")
-    assert page.inner_text("#skipped-heading") == "未评估的行（企业已拒绝）：显示 1 条"
+    assert page.inner_text("#skipped-heading") == "未评估的行（企业已拒绝）：共 1 条"
     assert page.locator("#batch-skipped tr").count() == 1 + 1
     with page.expect_download() as download:
         page.click("#download")

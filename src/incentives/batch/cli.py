@@ -69,9 +69,13 @@ def _run(args: argparse.Namespace) -> int:
     counts = info.counts
     for zh, en in info.notes:
         print(f"{zh} / {en}", file=sys.stderr)
-    print(f"企业 {counts.enterprises_in} 家：已评估 {counts.evaluated}，已拒绝 {counts.rejected}；错误 {counts.errors} 条 / "
-          f"enterprises in {counts.enterprises_in}: evaluated {counts.evaluated}, rejected {counts.rejected}; "
-          f"{counts.errors} errors -> {args.output} ({info.seconds:.1f} s)", file=sys.stderr)
+    skipped_zh = f"，另有 {counts.skipped} 行因企业被拒绝未评估" if counts.skipped else ""
+    skipped_en = (f", and {counts.skipped} {'row' if counts.skipped == 1 else 'rows'} of rejected enterprises not "
+                  "evaluated") if counts.skipped else ""
+    print(f"企业 {counts.enterprises_in} 家：已评估 {counts.evaluated}，已拒绝 {counts.rejected}；错误 {counts.errors} 条"
+          f"{skipped_zh} / enterprises in {counts.enterprises_in}: evaluated {counts.evaluated}, rejected "
+          f"{counts.rejected}; {counts.errors} {'error' if counts.errors == 1 else 'errors'}{skipped_en} -> {args.output} ({info.seconds:.1f} s)",
+          file=sys.stderr)
     return EXIT_OK
 
 

@@ -661,12 +661,14 @@ class Counts:
     rows_in: dict[str, int] = field(default_factory=dict)
     rows_accepted: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    skipped: int = 0  # faultless rows of rejected enterprises, listed in the report but not errors
 
     def add(self, other: Counts) -> None:
         self.enterprises_in += other.enterprises_in
         self.evaluated += other.evaluated
         self.rejected += other.rejected
         self.errors += other.errors
+        self.skipped += other.skipped
         for target, source in ((self.rows_in, other.rows_in), (self.rows_accepted, other.rows_accepted)):
             for key, value in source.items():
                 target[key] = target.get(key, 0) + value
@@ -677,7 +679,8 @@ class Counts:
 
     def as_dict(self) -> dict[str, object]:
         return {"enterprises_in": self.enterprises_in, "evaluated": self.evaluated, "rejected": self.rejected,
-                "rows_in": dict(self.rows_in), "rows_accepted": dict(self.rows_accepted), "errors": self.errors}
+                "rows_in": dict(self.rows_in), "rows_accepted": dict(self.rows_accepted), "errors": self.errors,
+                "skipped": self.skipped}
 
 
 @dataclass(slots=True)
@@ -789,6 +792,7 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     report = pl.concat(report_parts) if report_parts else empty_errors()
     report = report.sort("sheet_order", "row", "column_order").drop("sheet_order", "column_order")
     counts.errors = report.filter(pl.col("kind") == KIND_ERROR).height
+    counts.skipped = report.height - counts.errors
     tables = Tables(*(accepted[name] for name in TABLES), enterprise_rows=_renumbered(rows, kept))
     return Validated(tables, report, counts, _with_error_counts(rejected_rows.select(ROW, "enterprise_id", "name"),
                                                                errors))

@@ -213,7 +213,8 @@ class XlsxSink:
             ["输入 / input", info.input_name, "格式 / format", info.input_format],
             ["企业（输入）/ enterprises in", counts.enterprises_in, "已评估 / evaluated", counts.evaluated,
              "已拒绝 / rejected", counts.rejected],
-            ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", counts.errors],
+            ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", counts.errors,
+             "未评估的行（企业已拒绝）/ rows of rejected enterprises", counts.skipped],
             ["确定可获合计(元) / confirmed total", Yuan(info.money.get("confirmed_fen", 0)),
              "含待确认合计(元) / incl. to confirm", Yuan(info.money.get("potential_fen", 0))],
         ]

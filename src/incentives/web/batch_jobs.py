@@ -160,7 +160,7 @@ def _info_dict(info: Any) -> dict[str, Any] | None:
     if info is None:
         return None
     counts = info.counts
-    return {"counts": {name: getattr(counts, name) for name in ("enterprises_in", "evaluated", "rejected", "errors")},
+    return {"counts": {name: getattr(counts, name) for name in ("enterprises_in", "evaluated", "rejected", "errors", "skipped")},
             "notes": [list(note) for note in info.notes],
             "error_sample": [dict(error) for error in info.error_sample],
             "money": info.money if isinstance(info.money, dict) else vars(info.money)}
@@ -168,7 +168,7 @@ def _info_dict(info: Any) -> dict[str, Any] | None:
 
 def _info_view(data: dict[str, Any]) -> SimpleNamespace:
     """The stored summary, with its sample of the 错误 sheet split into errors and rows merely not evaluated."""
-    counts = SimpleNamespace(**data["counts"])
+    counts = SimpleNamespace(**{"skipped": None, **data["counts"]})  # None: a job from before skipped rows were counted
     sample = data["error_sample"]
     # the sheet also lists the fine rows of rejected enterprises, which are not errors and not in counts.errors
     errors = [row for row in sample if row.get("kind") != SKIPPED_KIND]
