@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from incentives.batch import runner, validate
 from incentives.web import batch_jobs, batch_routes
 from incentives.web.app import create_app
-from incentives.web.batch_routes import MAX_NAME_BYTES, safe_upload_name
+from incentives.web.upload_names import MAX_NAME_BYTES, safe_upload_name
 from incentives.web.config import WebSettings, readable_size
 
 from .conftest import scalar_evaluator

@@ -196,6 +196,11 @@ def test_export_and_import_round_trip_through_xlsx_and_json(portfolio_app, consu
             (c["ref"], c["versions"][-1]["profile"], c["awards"]) for c in exported["clients"]], filename
 
 
+def test_a_broken_workbook_import_is_named_by_its_own_name(portfolio_app):
+    page = Consultant(portfolio_app).post("/portfolio/import", files={"file": ("二季度客户.xlsx", io.BytesIO(b"not a zip"))})
+    assert page.status_code == 200 and "二季度客户.xlsx" in page.text and "upload.xlsx" not in page.text
+
+
 def test_api_tokens_are_shown_once_and_give_json_access(portfolio_app, consultant):
     page = consultant.post("/portfolio/tokens", {"name": "脚本"})
     secret = re.search(r'id="new-token">([^<]+)<', page.text).group(1)

@@ -9,7 +9,6 @@ its job ends; the results workbook is kept for download until newer jobs push it
 from __future__ import annotations
 
 import shutil
-import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from .batch_jobs import KEEP_JOBS, BatchJob, BatchQueue, upload_path
 from .config import DEFAULT_BATCH_UPLOAD_BYTES, readable_size
 from .labels import N_
 from .rendering import add_nav_link, render
+from .upload_names import safe_upload_name
 
 router = APIRouter(prefix="/batch", include_in_schema=False)
 add_nav_link("/batch", N_("Batch"))
@@ -28,10 +28,6 @@ add_nav_link("/batch", N_("Batch"))
 ACCEPTED_SUFFIXES = (".xlsx", ".csv", ".parquet", ".zip")
 CHUNK_BYTES = 1 << 20
 RESULT_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FALLBACK_STEM = "upload"  # for a name with nothing left once made safe
-MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name, and a Chinese character takes three
-# control and format characters (bidirectional overrides can disguise a name) and line or paragraph breaks
-UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 __all__ = ["JOBS", "KEEP_JOBS", "BatchJob", "router"]
 
 JOBS = BatchQueue()
@@ -46,29 +42,6 @@ def _page(request: Request, problem: dict[str, str] | None = None, status_code: 
     limit = readable_size(_upload_limit(request))
     return render(request, "batch.html", {"job": None, "problem": problem, "limit": limit,
                                           "accepted": ", ".join(ACCEPTED_SUFFIXES)}, status_code=status_code)
-
-
-def safe_upload_name(filename: str) -> str:
-    """The upload's own base name, safe to save and to show: no folders, no control characters, not too long.
-
-    The job saves the upload under this name because everything downstream shows it (the results' 汇总 sheet,
-    error and encoding notes), and a lone CSV's name says which table it holds (企业.csv, 贷款.csv).
-    """
-    # some browsers send the whole path (C:\fakepath\...): either separator ends a folder
-    base = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch) not in UNSAFE_CATEGORIES)
-    stem, dot, extension = base.strip().rpartition(".")
-    if not dot:
-        stem, extension = extension, ""
-    suffix = dot + extension.strip()
-    stem = _cut_to_bytes(stem, MAX_NAME_BYTES - len(suffix.encode()))
-    stem = stem.strip(" .")  # a leading dot hides the file; trailing dots and spaces vanish on Windows
-    return (stem or FALLBACK_STEM) + suffix
-
-
-def _cut_to_bytes(text: str, max_bytes: int) -> str:
-    """The longest start of `text` whose UTF-8 fits in max_bytes (a character cut in two is dropped)."""
-    return text.encode()[:max(0, max_bytes)].decode(errors="ignore")
 
 
 @router.get("")

@@ -33,6 +33,7 @@ from ..schemes import catalogue
 from .labels import N_
 from .problems import problems_body
 from .rendering import add_nav_link, render
+from .upload_names import safe_upload_name
 
 log = logging.getLogger("incentives.web.portfolio")
 router = APIRouter(include_in_schema=False)
@@ -570,7 +571,8 @@ def _import(engine, account_id: int, filename: str, data: bytes) -> dict[str, An
                                 "zh": e["zh"], "en": e["en"]} for e in result.errors]}
         if suffix in (".xlsx", ".xlsm"):
             with tempfile.TemporaryDirectory(prefix="incentives-import-") as folder:
-                path = Path(folder) / f"upload{suffix}"
+                # saved under its own (safe) name, which the reader's messages show
+                path = Path(folder) / safe_upload_name(filename)
                 path.write_bytes(data)
                 result = workbook.import_workbook(engine, account_id, path)
             return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
