@@ -88,23 +88,19 @@ def cmd_schemes(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .errors import InputError
-    from .profile import profile_from_json
+    from .profile import loads_exact
 
     path = Path(args.profile)
     try:
         text = sys.stdin.read() if args.profile == "-" else path.read_bytes()
     except OSError as error:
         _fail([f"无法读取文件 {path}：{error.strerror} / cannot read {path}: {error.strerror}"])
-    try:
-        profile = profile_from_json(text)
-    except InputError as error:
-        _fail([problem.line() for problem in error.problems])
     cat = _catalogue()
-    from .evaluate import check_award_schemes, evaluate
+    from .evaluate import evaluate, parse_for_evaluation
     from .report import evaluation_json, evaluation_text
 
     try:
-        check_award_schemes(profile, cat)
+        profile = parse_for_evaluation(loads_exact(text), cat)
     except InputError as error:
         _fail([problem.line() for problem in error.problems])
 

@@ -19,7 +19,7 @@ from .dates import quarter_end
 from .errors import CalendarNotPublished, InputError, Problem
 from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
 from .money import apply_rate, format_rate, grouped_yuan
-from .profile import Profile
+from .profile import Profile, parse_profile
 from .results import Computation, Result, Status, Step
 from .scheme_files import (
     AnnualPercentWithCap,
@@ -405,14 +405,25 @@ def unknown_scheme_problem(scheme_id: str, path: str) -> Problem:
                    "need not be listed")
 
 
-def check_award_schemes(profile: Profile, cat: Catalogue | None = None) -> None:
-    """Refuse awards under schemes the catalogue lacks: they would count against no cap, so a mistyped scheme id
-    would silently show headroom the enterprise no longer has. Raises InputError naming each one."""
+def parse_for_evaluation(data: Any, cat: Catalogue | None = None) -> Profile:
+    """parse_profile, and the awards' schemes checked against the catalogue, every problem in one round.
+
+    An award under a scheme the catalogue lacks would count against no cap, so a mistyped scheme id would
+    silently show headroom the enterprise no longer has: refused, naming it. The check reads the document
+    itself, so it is reported together with the profile's other problems, not after they are fixed."""
     known = (cat or bundled_catalogue()).scheme_document
-    problems = [unknown_scheme_problem(award.scheme_id, f"$.awards[{index}].scheme_id")
-                for index, award in enumerate(profile.awards) if award.scheme_id not in known]
-    if problems:
-        raise InputError(problems)
+    awards = data.get("awards") if isinstance(data, dict) else None
+    unknown = [unknown_scheme_problem(award["scheme_id"], f"$.awards[{index}].scheme_id")
+               for index, award in enumerate(awards if isinstance(awards, list) else [])
+               if isinstance(award, dict) and isinstance(award.get("scheme_id"), str)
+               and award["scheme_id"] not in known]
+    try:
+        profile = parse_profile(data)
+    except InputError as error:
+        raise InputError(error.problems + unknown) from None
+    if unknown:
+        raise InputError(unknown)
+    return profile
 
 
 def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Evaluation:

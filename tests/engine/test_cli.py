@@ -202,6 +202,11 @@ def test_an_award_under_a_scheme_outside_the_catalogue_is_named(tmp_path: Path) 
     lines = _profile_problem({**_enterprise(), "awards": [known, typo]}, tmp_path, "$.awards[1].scheme_id",
                              "sh-g60/scientific-instrument", "unknown scheme")
     assert len(lines) == 1
+    # named in the same round as the profile's other problems, not once they are fixed
+    bad_amount = {**known, "amount_yuan": "-5"}
+    lines = _profile_problem({**_enterprise(), "awards": [bad_amount, typo]}, tmp_path, "$.awards[0].amount_yuan",
+                             "$.awards[1].scheme_id")
+    assert len(lines) == 2
 
 
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:

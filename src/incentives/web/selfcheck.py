@@ -7,8 +7,8 @@ from datetime import date
 from functools import cache
 
 from ..errors import InputError, Problem
-from ..evaluate import check_award_schemes, evaluate
-from ..profile import loads_exact, parse_profile
+from ..evaluate import evaluate, parse_for_evaluation
+from ..profile import loads_exact
 from ..resources import examples_dir
 from .forms import FormState, field_errors, profile_document, state_from_document
 from .results_view import Panel, arrange_evaluation
@@ -33,8 +33,7 @@ def run(state: FormState) -> Outcome:
     """Evaluate what the form describes; problems come back per field instead of results."""
     try:
         as_of = parse_as_of(state.as_of)
-        profile = parse_profile(profile_document(state))
-        check_award_schemes(profile)
+        profile = parse_for_evaluation(profile_document(state))
     except InputError as error:
         return Outcome(problems=error.problems, errors=field_errors(error.problems, state))
     return Outcome(panel=arrange_evaluation(evaluate(profile, as_of)))

@@ -16,8 +16,8 @@ from starlette.types import Receive, Scope, Send
 
 from ...calculators.rate_table import RateLookupError
 from ...errors import CalendarNotPublished, InputError, Problem
-from ...evaluate import check_award_schemes, evaluate
-from ...profile import loads_exact, parse_profile
+from ...evaluate import evaluate, parse_for_evaluation
+from ...profile import loads_exact
 from ...result_json import evaluation_bytes
 from ...schemes import catalogue
 from .. import catalogue_view
@@ -81,8 +81,7 @@ def evaluation_document(raw: bytes) -> bytes:
     two identical). Raises InputError for a body the engine cannot take."""
     data, as_of = decode_envelope(raw, "profile", "Profile")
     try:
-        profile = parse_profile(data)
-        check_award_schemes(profile)
+        profile = parse_for_evaluation(data)
     except InputError as error:
         raise _nested(error, "$.profile") from None
     return evaluation_bytes(evaluate(profile, as_of))
