@@ -18,6 +18,7 @@ from incentives.batch.convert import profiles_to_tables
 from incentives.batch.totals import scheme_totals
 from incentives.evaluate import evaluate
 from incentives.profile import Profile, parse_profile
+from incentives.results import Status
 
 from .strategies import populations
 
@@ -27,9 +28,11 @@ GUANGZHOU = {"province": "广东省", "city": "广州市"}
 
 def _scalar_rows(enterprise_id: str, profile: Profile, as_of: date) -> tuple[list[tuple], dict[str, int]]:
     evaluation = evaluate(profile, as_of)
+    # what to confirm is listed where it decides the result only: on the rows that need confirmation
     rows = [(enterprise_id, r.scheme_id, r.unit_kind, r.unit_id, r.status.value, r.amount_fen, r.superseded_by,
              "；".join(dict.fromkeys(f["zh"] for f in r.failed())),
-             "；".join(dict.fromkeys(c["zh"] for c in r.to_confirm())))
+             "；".join(dict.fromkeys(c["zh"] for c in r.to_confirm())) if r.status is Status.needs_confirmation
+             else "")
             for r in evaluation.results]
     totals = {"total_fen": evaluation.total_fen, "potential_total_fen": evaluation.potential_total_fen}
     return rows, totals

@@ -22,7 +22,7 @@ from incentives.batch.columnar import amount_column, evaluate_tables, status_col
 from incentives.batch.compile_conditions import Reason
 from incentives.batch.convert import profiles_to_tables
 from incentives.batch.interest_columns import InterestPlan, closest_track
-from incentives.batch.scheme_plans import STATUS_NAMES
+from incentives.batch.scheme_plans import NEEDS_CONFIRMATION, STATUS_NAMES
 from incentives.batch.unit_frames import ROW, spread
 
 from .strategies import populations
@@ -126,11 +126,14 @@ def test_each_schemes_rows_equal_its_plan_evaluated_on_the_facts(case: tuple[dat
                 headroom = pl.lit(None, dtype=pl.Int64) if plan.headroom is None else pl.when(has).then(plan.headroom)
                 expected_headroom = frame.with_columns(headroom.cast(pl.Int64).alias("_headroom"))["_headroom"]
             assert part.column("headroom_fen", pl.Int64).to_list() == expected_headroom.to_list()
+            confirming = [s == NEEDS_CONFIRMATION for s in frame[status_column(o)].to_list()]
             for sets, column in ((failed, "reasons_zh"), (unknown, "to_confirm_zh")):
                 truths = [frame.select([r.when.fill_null(False).alias(f"r{k}") for k, r in enumerate(reasons)]).rows()
                           if reasons else [()] * frame.height for reasons in sets]
                 expected = [_reference_texts([truths[t or 0][i]], sets[t or 0])[0]
                             for i, t in enumerate(track.to_list())]
+                if column == "to_confirm_zh":  # only where it decides the result
+                    expected = [text if confirm else "" for text, confirm in zip(expected, confirming)]
                 assert described[column].cast(pl.String).to_list() == expected
             assert described["scheme_id"].cast(pl.String).to_list() == [plan.scheme.id] * frame.height
             statuses = frame[status_column(o)].to_list()

@@ -26,7 +26,7 @@ import polars as pl
 from .compile_conditions import Reason
 from .interest_columns import InterestPlan, closest_track
 from .long_table import as_dtype, coded, enterprise_places, enum_physical, from_numpy, put, scatter
-from .scheme_plans import INELIGIBLE, NOT_IN_FORCE, STATUS_NAMES, Plan
+from .scheme_plans import INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, STATUS_NAMES, Plan
 from .unit_frames import ROW, take
 
 if TYPE_CHECKING:
@@ -263,6 +263,11 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         failed_sets, unknown_sets = [failed], [unknown]
     failed_key, failed_width = _reason_key(failed_sets)
     unknown_key, unknown_width = _reason_key(unknown_sets)
+    # what to confirm only where it decides the result: a row that failed (or is out of force, or went to
+    # another scheme) has nothing to confirm, so its unknowns are dropped, keeping the track bits above them
+    keep_track = pl.lit(1 << unknown_width, dtype=pl.UInt64)
+    unknown_key = pl.when(pl.col(status_column(o)) == NEEDS_CONFIRMATION).then(unknown_key.cast(pl.UInt64)) \
+        .otherwise(unknown_key.cast(pl.UInt64) // keep_track * keep_track)
     winner = pl.col(winner_column(o)) if winner_column(o) in frame.columns else pl.lit(None, dtype=pl.Int32)
     # one lazy query, so that the conditions the reasons share (a scheme's gates, its region checks, a leaf's
     # failed and unknown tests) are computed once
