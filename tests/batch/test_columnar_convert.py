@@ -72,7 +72,8 @@ def test_summary_totals_count_confirmed_and_potential_amounts() -> None:
     assert summary["n_eligible"] == statuses.count("eligible") == 1
     assert summary["n_to_confirm"] == statuses.count("needs_confirmation")
     # largest first; the potential ¥300 says it is still to confirm
-    assert summary["top_schemes"] == "sh-g60/6g ¥30,000,000.00; sh-g60/scientific-instruments ¥300.00 (待确认/to confirm)"
+    assert summary["top_schemes"] == ("sh-g60/6g (P0) ¥30,000,000.00; "
+                                      "sh-g60/scientific-instruments (P1) ¥300.00 (待确认/to confirm)")
 
 
 @given(st.integers(min_value=0, max_value=2**63 - 1))

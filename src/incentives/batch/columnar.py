@@ -370,16 +370,21 @@ def hits(evaluated: dict[str, Evaluated]) -> pl.DataFrame:
     in_order = sorted(((ev, plan) for ev in evaluated.values() for plan in ev.plans), key=lambda pair: pair[1].order)
     for ev, plan in in_order:
         s, a = status_column(plan.order), amount_column(plan.order)
-        parts.append(ev.wide.lazy().filter(pl.col(s) <= NEEDS_CONFIRMATION)
+        # the unit's id, so that two projects under one scheme can be told apart in the summary's top schemes
+        unit = (ev.facts.get_column("unit_id") if "unit_id" in ev.facts.columns
+                else pl.repeat(None, ev.wide.height, dtype=pl.String, eager=True)).alias("unit_id")
+        parts.append(ev.wide.lazy().with_columns(unit).filter(pl.col(s) <= NEEDS_CONFIRMATION)
                      .select(ROW, pl.lit(plan.order, dtype=pl.Int32).alias("order"), pl.col(s).alias("status"),
-                             pl.col(a).alias("amount_fen")))
+                             pl.col(a).alias("amount_fen"), "unit_id"))
     if not parts:
-        return pl.DataFrame(schema={ROW: pl.UInt32, "order": pl.Int32, "status": pl.UInt8, "amount_fen": pl.Int64})
+        return pl.DataFrame(schema={ROW: pl.UInt32, "order": pl.Int32, "status": pl.UInt8, "amount_fen": pl.Int64,
+                                    "unit_id": pl.String})
     return pl.concat(parts).collect()
 
 
 def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
-    """Per enterprise with a positive amount, its three largest (the earlier scheme on a tie) as text.
+    """Per enterprise with a positive amount, its three largest (the earlier scheme on a tie) as text: the scheme,
+    the unit (project or loan) in brackets, the amount, and whether it is still to confirm.
 
     The hits come in catalogue order, so two stable one-key sorts (amount, then enterprise) put each
     enterprise's rows together, largest first, earlier scheme first on a tie, at a fraction of the cost of one
@@ -391,7 +396,8 @@ def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     # a potential amount is not money yet: said so, or the reader would add it to the confirmed ones
     mark = pl.when(pl.col("status") == NEEDS_CONFIRMATION).then(pl.lit(TO_CONFIRM_MARK)).otherwise(pl.lit(""))
     amount = pl.col("amount_fen")
-    label = pl.concat_str([names, pl.lit(" ¥"), grouped_yuan_text(amount), mark])
+    unit = pl.when(pl.col("unit_id").is_not_null()).then(pl.format(" ({})", pl.col("unit_id"))).otherwise(pl.lit(""))
+    label = pl.concat_str([names, unit, pl.lit(" ¥"), grouped_yuan_text(amount), mark])
     row = pl.col(ROW)
     at = pl.int_range(pl.len(), dtype=pl.UInt32)
     run_start = pl.when((row != row.shift(1)).fill_null(True)).then(at).forward_fill()
