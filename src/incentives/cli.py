@@ -9,12 +9,14 @@ import argparse
 import atexit
 import gc
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +36,11 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
+        # 2026-02-30 has the right form: saying it is not YYYY-MM-DD would send the user looking at the format
+        if _ISO_DAY.fullmatch(text):
+            raise argparse.ArgumentTypeError(
+                f"“{text}”不是真实存在的日期（格式 YYYY-MM-DD 无误，但没有这一天）/ '{text}' is not a real date "
+                f"(the YYYY-MM-DD form is right, but there is no such day)") from None
         raise argparse.ArgumentTypeError(f"“{text}”不是 YYYY-MM-DD 日期 / '{text}' is not a YYYY-MM-DD date") from None
 
 
@@ -237,7 +244,10 @@ def _add_batch(sub) -> None:
                     "without BOM) or GBK/GB18030: detected and reported.")
     run.add_argument("input")
     run.add_argument("-o", "--output", required=True,
-                     help="results: an .xlsx, or a folder for csv and parquet / 结果文件或文件夹")
+                     help="results: an .xlsx, or a folder for csv and parquet; earlier results there are replaced, "
+                          "anything else is kept / 结果文件或文件夹（以前的结果会被替换，其他的保留）")
+    run.add_argument("--force", action="store_true",
+                     help="replace whatever is at the output, not only earlier results / 覆盖输出处的任何文件")
     run.add_argument("--as-of", type=_date, default=None, help="evaluation date YYYY-MM-DD (default: today) / 评估日")
     run.add_argument("--format", choices=["xlsx", "csv", "parquet"], default=None,
                      help="output format (default: the output's suffix, .csv or .parquet; otherwise xlsx)")

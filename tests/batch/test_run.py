@@ -97,7 +97,7 @@ def test_csv_output_has_yuan_text_and_a_bom(tmp_path):
 
 def _args(**kw):
     base = dict(batch_command="run", input=None, output=None, as_of=AS_OF, format=None, engine="local",
-                scheduler=None, chunk_size=200_000)
+                scheduler=None, chunk_size=200_000, force=False)
     base.update(kw)
     return Namespace(**base)
 
@@ -134,6 +134,117 @@ def test_the_output_may_not_overwrite_the_input(tmp_path, capsys):
     code = batch_cli.run_batch_command(_args(input=str(book), output=str(book)))
     err = capsys.readouterr().err
     assert code == 2 and "覆盖" in err and "overwrite" in err and book.read_bytes() == before
+
+
+def test_a_workbook_at_the_output_that_is_not_results_is_kept_unless_forced(tmp_path, capsys):
+    book = _workbook(tmp_path)
+    filled = write_workbook(tmp_path / "filled.xlsx", {"企业": [ENTERPRISE_HEADERS, enterprise_row("E9")]})
+    before = filled.read_bytes()
+    code = batch_cli.run_batch_command(_args(input=str(book), output=str(filled)))
+    err = capsys.readouterr().err
+    assert code == 2 and filled.read_bytes() == before
+    assert "filled.xlsx" in err and "--force" in err and "已存在" in err and "exists" in err
+    assert batch_cli.run_batch_command(_args(input=str(book), output=str(filled), force=True)) == 0
+    assert openpyxl.load_workbook(filled).sheetnames == ["汇总", "明细", "待确认", "错误"]
+
+
+def test_earlier_results_are_replaced_without_asking(tmp_path, capsys):
+    book = _workbook(tmp_path)
+    for name, fmt in (("out.xlsx", None), ("out-csv", "csv"), ("out-parquet", "parquet")):
+        out = tmp_path / name
+        assert batch_cli.run_batch_command(_args(input=str(book), output=str(out), format=fmt)) == 0
+        assert batch_cli.run_batch_command(_args(input=str(book), output=str(out), format=fmt)) == 0, name
+    capsys.readouterr()
+
+
+def test_a_folder_at_the_output_without_a_run_record_is_kept_unless_forced(tmp_path, capsys):
+    book = _workbook(tmp_path)
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "summary.csv").write_text("the client's own table\n")
+    (clients / "run.json").write_text('{"not": "ours"}')
+    code = batch_cli.run_batch_command(_args(input=str(book), output=str(clients), format="csv"))
+    assert code == 2 and "clients" in capsys.readouterr().err
+    assert (clients / "summary.csv").read_text() == "the client's own table\n"
+    assert batch_cli.run_batch_command(_args(input=str(book), output=str(clients), format="csv", force=True)) == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()  # made ready for the results: nothing in it to lose
+    assert batch_cli.run_batch_command(_args(input=str(book), output=str(empty), format="parquet")) == 0
+
+
+@pytest.mark.parametrize("sheets, ours", [
+    (["汇总", "明细", "待确认", "错误"], True),
+    (["汇总", "明细", "明细 (2)", "待确认", "错误", "错误 (2)"], True),  # continuation parts of long sheets
+    (["汇总", "明细", "待确认", "错误", "企业"], False),
+    (["汇总", "明细", "错误"], False),
+    (["企业", "项目"], False),
+])
+def test_a_results_workbook_is_told_by_its_sheet_names(tmp_path, sheets, ours):
+    book = write_workbook(tmp_path / "book.xlsx", {name: [["x"]] for name in sheets})
+    assert runner._is_results_workbook(book) is ours
+    (tmp_path / "text.xlsx").write_text("not a zip")
+    assert not runner._is_results_workbook(tmp_path / "text.xlsx")
+
+
+def test_the_command_line_takes_force_for_batch_run():
+    from incentives.cli import parse_arguments
+
+    assert parse_arguments(["batch", "run", "in.xlsx", "-o", "out.xlsx", "--force"]).force is True
+    assert parse_arguments(["batch", "run", "in.xlsx", "-o", "out.xlsx"]).force is False
+
+
+def _loans_with_date_cells(tmp_path, mixed: bool):
+    """A 贷款 sheet whose 到期日 are real date cells, before their 发放日; `mixed` adds a typed text date, so the
+    reader takes the column as text."""
+    from datetime import datetime
+
+    book = openpyxl.Workbook()
+    enterprises = book.active
+    enterprises.title = "企业"
+    for row in (ENTERPRISE_HEADERS, enterprise_row("E1")):
+        enterprises.append(row)
+    loans = book.create_sheet("贷款")
+    loans.append(["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"])
+    loans.append(["E1", "L1", 1_000_000, "0.035", datetime(2026, 6, 1), datetime(2026, 1, 1)])
+    loans.append(["E1", "L2", 1_000_000, "0.035", datetime(2026, 6, 1), "2026-02-01" if mixed else datetime(2026, 2, 1)])
+    path = tmp_path / "loans.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_a_date_cell_shows_without_a_time_among_the_errors(tmp_path, mixed):
+    out = tmp_path / "out.xlsx"
+    info = run_batch(Job(_loans_with_date_cells(tmp_path, mixed), out, AS_OF))
+    errors = list(openpyxl.load_workbook(out)["错误"].iter_rows(min_row=2, values_only=True))
+    assert [(e[2], e[3]) for e in errors] == [("到期日", "2026-01-01"), ("到期日", "2026-02-01")]
+    assert [e["value"] for e in info.error_sample] == ["2026-01-01", "2026-02-01"]  # what /batch shows
+    run_batch(Job(_loans_with_date_cells(tmp_path, mixed), tmp_path / "csv", AS_OF, "csv"))
+    assert pl.read_csv(tmp_path / "csv" / "errors.csv", infer_schema=False)["value"].to_list() == [
+        "2026-01-01", "2026-02-01"]
+
+
+def test_a_workbook_named_csv_is_told_to_be_a_workbook_not_an_unknown_encoding(tmp_path, capsys):
+    renamed = tmp_path / "企业.csv"
+    renamed.write_bytes(_workbook(tmp_path).read_bytes())
+    code = batch_cli.run_batch_command(_args(input=str(renamed), output=str(tmp_path / "o.xlsx")))
+    err = capsys.readouterr().err
+    assert code == 2 and "企业.csv" in err and "Excel 工作簿" in err and "Excel workbook" in err
+    assert ".xlsx" in err and ".zip" in err and "encoding" not in err
+
+
+@pytest.mark.parametrize("command", [["batch", "run", "in.xlsx", "-o", "out.xlsx"], ["evaluate", "profile.json"]])
+def test_an_impossible_day_is_called_not_a_real_date_and_a_malformed_one_not_yyyy_mm_dd(command, capsys):
+    from incentives.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--as-of", "2026-02-30"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "不是真实存在的日期" in err and "is not a real date" in err
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--as-of", "2026/02/28"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "is not a YYYY-MM-DD date" in err and "real date" not in err
 
 
 def test_a_parquet_folder_written_again_holds_only_the_new_run(tmp_path):

@@ -335,6 +335,20 @@ def test_an_unsupported_file_type_is_refused(client):
     assert response.status_code == 400 and "不支持的文件类型" in response.text
 
 
+def test_an_impossible_evaluation_date_is_called_not_a_real_date(client, tmp_path):
+    sent = {"file": ("clients.xlsx", _workbook_bytes(tmp_path))}
+    response = client.post("/batch/upload", files=sent, data={"as_of": "2026-02-30"})
+    assert response.status_code == 400 and "2026-02-30 不是真实存在的日期" in response.text
+    client.cookies.set("lang", "en")
+    try:
+        english = client.post("/batch/upload", files=sent, data={"as_of": "2026-02-30"}).text
+        malformed = client.post("/batch/upload", files=sent, data={"as_of": "30.2.2026"}).text
+    finally:
+        client.cookies.clear()
+    assert "2026-02-30 is not a real date" in english
+    assert "must be YYYY-MM-DD" in malformed and "real date" not in malformed
+
+
 def test_an_unusable_workbook_fails_the_job_with_a_message(client):
     response = client.post("/batch/upload", files={"file": ("broken.xlsx", b"not a workbook")},
                            data={"as_of": "2026-06-01"}, follow_redirects=False)

@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.chunk_size < 1:
         return _fail("--chunk-size 必须是正整数", "--chunk-size must be a positive integer")
     job = Job(Path(args.input), Path(args.output), args.as_of or date.today(), args.format, args.chunk_size,
-              args.engine, args.scheduler)
+              args.engine, args.scheduler, force=getattr(args, "force", False))
     with _progress_bar() as progress:
         try:
             info = run_batch(job, progress=progress)

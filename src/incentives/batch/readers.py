@@ -27,6 +27,7 @@ COLUMNS = {english: columns for english, columns in SHEETS.values()}
 # How far down a sheet the header row may sit (title rows, merged group headers above it).
 HEADER_SEARCH_ROWS = 15
 ENCODING_SAMPLE_BYTES = 4 << 20
+ZIP_MAGIC = b"PK\x03\x04"  # how every zip, and so every .xlsx, begins
 _HEADER_STRINGS = 5_000
 
 
@@ -229,14 +230,33 @@ def _find_header_row(top: dict[int, list[str]], table: str) -> int | None:
 _EXACT_FLOAT = 2 ** 53  # below this every whole number is a float exactly
 
 
+# the reader turns a date cell in a column of text into "2026-01-01 00:00:00" itself (typed text of that form
+# means the same day)
+_MIDNIGHT_TEXT = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
+
+
+def _midnight_text_columns(frame: pl.DataFrame) -> set[str]:
+    """The text columns that may hold such a date: the few to rewrite, so the others pass on without a copy."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or not frame.height:
+        return set()
+    # the suffix alone first: five times cheaper than the pattern over every text cell of a large workbook
+    found = frame.select([pl.col(name).str.ends_with(" 00:00:00").any().alias(name) for name in text]).row(0)
+    return {name for name, hit in zip(text, found) if hit}
+
+
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Cells as text, as they were typed: floats by their shortest round-trip form, so 0.1 reads "0.1" and never
     0.1000000000000000055, and a whole number without ".0" (a spreadsheet stores -100 as the float -100.0); a
-    date without a time of day."""
+    date without a time of day, also where the reader made it text itself (a date cell in a column of text)."""
+    midnight_text = _midnight_text_columns(frame)
     exprs = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
-        if dtype == pl.String:
+        if dtype == pl.String and name in midnight_text:
+            exprs.append(pl.when(column.str.contains(_MIDNIGHT_TEXT)).then(column.str.head(10)).otherwise(column)
+                         .alias(name))
+        elif dtype == pl.String:
             exprs.append(column)
         elif dtype == pl.Datetime or dtype == pl.Date:
             midnight = column.cast(pl.Datetime).dt.time() == pl.time(0)
@@ -296,6 +316,13 @@ def detect_encoding(path: Path) -> str:
     """utf-8-sig, utf-8 or gb18030 (a superset of GBK), from the first few megabytes; raises if none fits."""
     with open(path, "rb") as handle:
         sample = handle.read(ENCODING_SAMPLE_BYTES)
+    if sample.startswith(ZIP_MAGIC):
+        # an .xlsx is a zip: renamed to .csv it would otherwise be "an unknown encoding", which sends the user
+        # looking for an encoding setting instead of at the file's name
+        raise UnusableInput(f"{path.name} 看起来是 Excel 工作簿或 zip 压缩包，而不是 CSV 文件：请把它改名为 .xlsx "
+                            f"（工作簿）或 .zip（压缩包）后再试",
+                            f"{path.name} looks like an Excel workbook or a zip archive, not CSV: rename it to .xlsx "
+                            f"(a workbook) or .zip (an archive) and try again")
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     for encoding in ("utf-8", "gb18030"):

@@ -10,6 +10,7 @@ workers (dask_engine.py).
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from .writers import (
     DETAIL_SCHEMA,
     OUTCOME_EVALUATED,
     OUTCOME_REJECTED,
+    SHEET_ORDER,
     SUMMARY_SCHEMA,
     Part,
     RunInfo,
@@ -172,7 +174,12 @@ def _readable(step: Callable[[], Any]) -> Any:
 # --- the run ------------------------------------------------------------------------------------------------
 
 
-def _refuse_overwriting(input_path: Path, output_path: Path) -> None:
+def _refuse_overwriting(input_path: Path, output_path: Path, force: bool = False) -> None:
+    """Refuse an output that would destroy something other than this tool's own earlier results.
+
+    Re-running after fixing the input replaces the previous results without asking, so that stays one command;
+    anything else at the output (a client's filled-in workbook, a folder of their tables) is kept unless
+    `force`. Even with `force` the output may not be the input: it is read while the results are written."""
     from .readers import UnusableInput
 
     if input_path.exists() and output_path.exists() and input_path.resolve() == output_path.resolve():
@@ -180,6 +187,49 @@ def _refuse_overwriting(input_path: Path, output_path: Path) -> None:
                             f"结果会覆盖客户数据：请用 -o 指定另一个名字",
                             f"the output is the input ({input_path.name}): the results would overwrite the clients' "
                             f"data; give another name with -o")
+    if force or not output_path.exists() or _replaceable(output_path):
+        return
+    kind_zh = "文件夹" if output_path.is_dir() else "文件"
+    raise UnusableInput(f"{kind_zh} {output_path.name} 已存在，且不是本工具以前写出的结果，未覆盖（可能是客户数据）；"
+                        f"请用 -o 指定另一个名字，或加 --force 覆盖",
+                        f"{output_path.name} exists and is not results this tool wrote before, so it was left as it "
+                        f"is (it may be clients' data): give another name with -o, or --force to replace it")
+
+
+_RESULT_SHEET = re.compile(rf"^({'|'.join(SHEET_ORDER)})( \(\d+\))?$")  # 明细 (2): a continuation part
+
+
+def _replaceable(output: Path) -> bool:
+    """True for what a run may overwrite unasked: results written before by this tool, or an empty folder."""
+    if output.is_dir():
+        return not any(output.iterdir()) or _is_run_record(output / "run.json")
+    return output.is_file() and _is_results_workbook(output)
+
+
+def _is_run_record(path: Path) -> bool:
+    """run.json as the CSV and Parquet writers leave it (a client's folder may hold some other run.json)."""
+    import json
+
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"rules_version", "counts"} <= record.keys()
+
+
+def _is_results_workbook(path: Path) -> bool:
+    """A workbook whose sheets are exactly the results sheets; only its list of sheets is read, however large."""
+    import zipfile
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = fromstring(archive.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ParseError):
+        return False
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    matches = [_RESULT_SHEET.match(sheet.get("name", "")) for sheet in workbook.iter(f"{main}sheet")]
+    return all(matches) and {match.group(1) for match in matches} == set(SHEET_ORDER)
 
 
 @dataclass(slots=True)
@@ -192,6 +242,7 @@ class Job:
     engine: str = "local"  # local / dask / dask-local
     scheduler: str | None = None
     evaluator_ref: str | None = None  # "module:function" the Dask workers import instead of the columnar engine
+    force: bool = False  # replace whatever is at the output, not only earlier results
 
 
 def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator | None = None,
@@ -204,7 +255,7 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
     own_workdir = workdir is None
     workdir = workdir or make_workdir()
     try:
-        _refuse_overwriting(Path(job.input_path), Path(job.output_path))
+        _refuse_overwriting(Path(job.input_path), Path(job.output_path), job.force)
         raw = open_input(Path(job.input_path), workdir)
         total = count_enterprises(raw)
         fmt = format_of(job.output_path, job.fmt)

@@ -322,7 +322,8 @@ def run_job(job: BatchJob, jobs: BatchQueue) -> None:
     job.status = "running"
     jobs.publish(job)
     try:
-        job.info = run_batch(Job(job.upload, job.result, job.as_of, "xlsx"), progress=progress)
+        # the results go into the job's own folder, which nothing but this job writes: nothing there to keep
+        job.info = run_batch(Job(job.upload, job.result, job.as_of, "xlsx", force=True), progress=progress)
         job.status = "done"
     except UnusableInput as error:
         job.problem = {"zh": error.zh, "en": error.en}

@@ -8,6 +8,7 @@ its job ends; the results workbook is kept for download until newer jobs push it
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -44,6 +45,18 @@ def _page(request: Request, problem: dict[str, str] | None = None, status_code: 
                                           "accepted": ", ".join(ACCEPTED_SUFFIXES)}, status_code=status_code)
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_problem(text: str) -> dict[str, str]:
+    """Why an evaluation date was refused: 2026-02-30 has the right form, so the form is not what to fix."""
+    if _ISO_DAY.fullmatch(text):
+        return {"zh": f"评估日 {text} 不是真实存在的日期（格式 YYYY-MM-DD 无误，但没有这一天）",
+                "en": f"the evaluation date {text} is not a real date (the YYYY-MM-DD form is right, but there is "
+                      "no such day)"}
+    return {"zh": "评估日须为 YYYY-MM-DD", "en": "the evaluation date must be YYYY-MM-DD"}
+
+
 @router.get("")
 async def batch_page(request: Request) -> Response:
     return _page(request)
@@ -68,8 +81,7 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
     try:
         evaluation_date = date.fromisoformat(as_of) if as_of else date.today()  # today, read at the edge
     except ValueError:
-        return _page(request, {"zh": "评估日须为 YYYY-MM-DD", "en": "the evaluation date must be YYYY-MM-DD"},
-                     status_code=400)
+        return _page(request, _date_problem(as_of), status_code=400)
     job_id, folder = JOBS.new_folder()
     target = upload_path(folder, name)
     limit = _upload_limit(request)
