@@ -113,6 +113,25 @@ def format_wan(fen: int) -> str:
     return f"{wan:,}万元"
 
 
+# English readers count in thousands, not in 万 (ten thousand): the largest of these units whose rounded value is
+# at least 1.00 names the amount, e.g. ¥2.63M for 263.12万元
+_COMPACT_UNITS = ((10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def format_cny_compact(fen: int) -> str:
+    """¥2.63M / ¥54.00K / ¥1.20B, rounded half up to 0.01 of the unit; an amount that would read under ¥1.00K is
+    written in full (¥500.00). For display only: charts, where a table nearby shows the exact amount."""
+    sign = "-" if fen < 0 else ""
+    for unit_yuan, suffix in _COMPACT_UNITS:
+        # fen / unit_yuan is the amount in hundredths of the unit; rounded once, half up, in integers. The unit is
+        # chosen after rounding, so 999,999.99 yuan reads ¥1.00M, never ¥1,000.00K.
+        hundredths = round_ratio(abs(fen), unit_yuan, Rounding.half_up_to_fen)
+        if hundredths >= 100:
+            whole, part = divmod(hundredths, 100)
+            return f"{sign}¥{whole:,}.{part:02d}{suffix}"
+    return format_cny(fen)
+
+
 def format_rate(rate: Decimal) -> str:
     """0.35 -> 35%"""
     percent = (rate * 100).normalize()

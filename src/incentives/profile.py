@@ -43,11 +43,46 @@ def _yuan_input(value: Any) -> int:
     return fen
 
 
+# A rate as people write it: "3.5%" (or "3.5 %", or with the full-width ％ a Chinese keyboard types), as the batch
+# workbook reader already reads it
+_PERCENT_SIGNS = ("%", "％")
+
+
 def _rate_input(value: Any) -> Decimal:
-    rate = parse_decimal(value)
+    percent = _percent_body(value)
+    if percent is None:
+        rate = parse_decimal(value)
+    else:
+        rate = _hundredth(_percent_number(percent, value))
     if rate > 1:
-        raise MoneyError("利率是小数（如 0.035 表示 3.5%），不能大于 1", "a rate is a fraction (0.035 = 3.5%), at most 1")
+        raise MoneyError("利率是小数（如 0.035 表示 3.5%）或百分数（如 3.5%），不能大于 1（100%）",
+                         "a rate is a fraction (0.035 = 3.5%) or a percentage (3.5%), at most 1 (100%)")
     return rate
+
+
+def _percent_body(value: Any) -> str | None:
+    """The number before a trailing percent sign ("2.8 %" -> "2.8 "), or None when `value` is no such string."""
+    if not isinstance(value, str):
+        return None
+    text = value.rstrip()
+    if not text.endswith(_PERCENT_SIGNS):
+        return None
+    return text[:-1]
+
+
+def _percent_number(body: str, value: str) -> Decimal:
+    """The number of a percentage; a problem with it names the whole text the user wrote, sign included."""
+    try:
+        return parse_decimal(body)
+    except MoneyError as error:
+        raise MoneyError(f"百分数“{value.strip()}”：{error.zh}", f"percentage '{value.strip()}': {error.en}") from None
+
+
+def _hundredth(number: Decimal) -> Decimal:
+    """number / 100, exactly: the same digits, the exponent two lower. Built from the digits, not by arithmetic,
+    which would round a long percentage to the context's 28 digits."""
+    sign, digits, exponent = number.as_tuple()
+    return Decimal((sign, digits, int(exponent) - 2))
 
 
 def _strict_int(value: Any) -> Any:
@@ -73,14 +108,19 @@ Fen = Annotated[
     PlainSerializer(lambda fen: str(fen_to_yuan(fen)), return_type=str),
     WithJsonSchema(_YUAN_SCHEMA),
 ]
+# A fraction from 0 to 1, or a percentage from 0% to 100% (spaces allowed before the sign), so every string the
+# schema allows is one the engine accepts. Digits are spelt [0-9]: \d also matches other scripts' digits.
+_RATE_PATTERN = r"^0?\.[0-9]+$|^[01]$|^([0-9]{1,2}(\.[0-9]+)?|\.[0-9]+|100(\.0+)?) *[%％]$"
 Rate = Annotated[
     Decimal,
     BeforeValidator(_rate_input),
     PlainSerializer(lambda rate: format(rate, "f"), return_type=str),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^0?\.\d+$|^[01]$"}],
-            "description": "Annual interest rate as a fraction: 0.035 means 3.5%.",
+            "anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                      {"type": "string", "pattern": _RATE_PATTERN}],
+            "description": "Annual interest rate as a fraction or as a percentage string: 0.035 and \"3.5%\" both "
+                           "mean 3.5% (at most 1, i.e. 100%).",
         }
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -293,6 +294,15 @@ def test_the_summary_shows_the_money_the_workbook_adds_up_to_per_scheme_and_in_a
     chart = page.split('id="batch-by-scheme"')[1].split("</svg>")[0]
     assert chart.count('class="chart-bar-confirmed"') == len(with_amounts) + 1  # a bar each, and the legend's
     assert len(with_amounts) < len(per_scheme)  # relending is eligible, without an amount: in the table only
+    assert "万元" in chart and "¥" not in chart  # Chinese readers count in 万元
+    client.cookies.set("lang", "en")
+    try:
+        english = client.get(f"/batch/jobs/{job_id}").text
+    finally:
+        client.cookies.clear()
+    english_chart = english.split('id="batch-by-scheme"')[1].split("</svg>")[0]
+    assert "万" not in english_chart and "¥" in english_chart and "to confirm" in english_chart
+    assert re.search(r"¥[0-9,]+\.[0-9]{2}[KMB]? \+ ¥[0-9,]+\.[0-9]{2}[KMB]? to confirm", english_chart)
 
 
 def test_a_long_error_list_says_how_many_of_the_errors_it_shows(client):

@@ -10,7 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from incentives.calculators.capped_history import annual_percent_with_cap, cumulative_cap
 from incentives.calculators.deadline import deadline_after
@@ -21,7 +21,8 @@ from incentives.calculators.rate_table import RateLookupError, find_tool, rate_e
 from incentives.dates import add_months, is_working_day
 from incentives.errors import InputError
 from incentives.evaluate import evaluate
-from incentives.money import MoneyError, Rounding, apply_rate, fen_to_yuan, format_cny, format_wan, yuan_to_fen
+from incentives.money import (MoneyError, Rounding, apply_rate, fen_to_yuan, format_cny, format_cny_compact,
+                              format_wan, yuan_to_fen)
 from incentives.profile import loads_exact, parse_profile, profile_from_json
 from incentives.report import evaluation_json
 from incentives.resources import examples_dir
@@ -254,10 +255,94 @@ def test_a_python_float_in_a_profile_is_rejected_with_its_path() -> None:
     assert [p.path for p in error.value.problems] == ["$.enterprise.revenue_yuan"]
 
 
+def _loan_profile(rate: object) -> dict:
+    return {"enterprise": {"name": "x", "region": {"province": "上海市"}},
+            "loans": [{"id": "l", "principal_yuan": "100", "annual_rate": rate, "issue_date": "2026-01-01",
+                       "maturity_date": "2027-01-01"}]}
+
+
+@pytest.mark.parametrize("written, rate", [
+    ("2.8%", "0.028"), ("2.8 %", "0.028"), (" 3.5% ", "0.035"), ("3.5％", "0.035"), ("0%", "0"), ("100%", "1"),
+    (".5%", "0.005"), ("1.0000000000000000000000000000000001%", "0.010000000000000000000000000000000001"),
+    ("0.028", "0.028"),
+])
+def test_a_rate_may_be_written_as_a_percentage_and_reads_exactly(written: str, rate: str) -> None:
+    [loan] = parse_profile(_loan_profile(written)).loans
+    assert loan.annual_rate == Decimal(rate) and isinstance(loan.annual_rate, Decimal)
+
+
+@pytest.mark.parametrize("written, reason", [
+    ("280%", "at most 1 (100%)"), ("100.01%", "at most 1 (100%)"), ("2.8", "at most 1 (100%)"),
+    ("-1%", "must not be negative"), ("abc%", "not a valid number"), ("%", "not a valid number"),
+    ("2.8%%", "not a valid number"), ("NaN%", "finite"),
+])
+def test_a_percentage_outside_0_to_100_or_not_a_number_is_named(written: str, reason: str) -> None:
+    with pytest.raises(InputError) as error:
+        parse_profile(_loan_profile(written))
+    [problem] = error.value.problems
+    assert problem.path == "$.loans[0].annual_rate" and reason in problem.en and problem.zh
+
+
+def _rate_pattern() -> str:
+    from incentives.profile import profile_json_schema
+
+    schema = profile_json_schema()["$defs"]["Loan"]["properties"]["annual_rate"]
+    [pattern] = [option["pattern"] for option in schema["anyOf"] if option.get("type") == "string"]
+    return pattern
+
+
+def test_the_documented_rate_pattern_allows_the_percent_form() -> None:
+    import re
+
+    pattern = _rate_pattern()
+    for text in ("2.8%", "2.8 %", "100%", "0.035", "1"):
+        assert re.search(pattern, text), text
+    for text in ("101%", "100.5%", "-1%", "2.8%%", "%"):
+        assert not re.search(pattern, text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_rate_string_the_schema_allows_is_accepted(data) -> None:
+    text = data.draw(st.from_regex(_rate_pattern()))
+    [loan] = parse_profile(_loan_profile(text)).loans
+    assert 0 <= loan.annual_rate <= 1
+
+
 def test_formatting_money_for_people() -> None:
     assert format_cny(123456789) == "¥1,234,567.89"
     assert format_cny(5) == "¥0.05"
     assert format_wan(1234567) == "1.23万元"
+
+
+@pytest.mark.parametrize("fen, shown", [
+    (263_120_000, "¥2.63M"),  # 263.12万元
+    (5_400_000_000, "¥54.00M"),  # 5,400.00万元
+    (26_312_345, "¥263.12K"),
+    (26_312_500, "¥263.13K"),  # half a hundredth of the unit rounds up
+    (99_499_999, "¥995.00K"),
+    (99_500_000, "¥1.00M"),  # the largest unit that reads at least 1.00 once rounded
+    (150_000_000_000, "¥1.50B"),
+    (10**15, "¥10,000.00B"),  # the profile's ten-trillion-yuan limit
+    (99_499, "¥994.99"),  # under ¥1.00K: in full
+    (99_500, "¥1.00K"),
+    (0, "¥0.00"),
+    (-263_120_000, "-¥2.63M"),
+])
+def test_compact_yuan_for_english_charts(fen: int, shown: str) -> None:
+    assert format_cny_compact(fen) == shown
+
+
+@given(fen=st.integers(min_value=0, max_value=10**15))
+def test_compact_yuan_is_the_exact_amount_rounded_half_up_in_its_unit(fen: int) -> None:
+    shown = format_cny_compact(fen)
+    if shown[-1] not in "KMB":
+        assert shown == format_cny(fen)
+        return
+    unit = {"K": 10**3, "M": 10**6, "B": 10**9}[shown[-1]]
+    hundredths = int(shown[1:-1].replace(",", "").replace(".", ""))
+    assert 2 * abs(fen - hundredths * unit) <= unit  # within half a hundredth of the unit
+    assert hundredths >= 100 and (shown[-1] == "B" or hundredths < 100_000)  # 1.00 up to 999.99 of the unit
 
 
 _MONEY_MODULES = ["money.py", "evaluate.py", "profile.py", "conditions.py", "facts.py", "sme_size.py", "report.py",

@@ -161,6 +161,28 @@ def test_amounts_given_as_json_numbers_add_up_exactly(tmp_path: Path) -> None:
 # --- bad input: exit 2, one line per problem, JSON path, zh and en, no traceback --------------------------------
 
 
+def _guangzhou_with_rates(*rates: str) -> dict:
+    document = json.loads((examples_dir() / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    for loan, rate in zip(document["loans"], rates, strict=True):
+        loan["annual_rate"] = rate
+    return document
+
+
+def test_rates_written_as_percentages_evaluate_as_their_fractions(tmp_path: Path) -> None:
+    path = tmp_path / "percent.json"
+    # the example's 0.04, 0.032 and 0.03, as a person writes them
+    path.write_text(json.dumps(_guangzhou_with_rates("4%", "3.2 %", "3％"), ensure_ascii=False), encoding="utf-8")
+    written = run("evaluate", str(path), "--as-of", AS_OF)
+    assert written.returncode == 0, written.stderr
+    fractions = run("evaluate", str(examples_dir() / "guangzhou-manufacturer.json"), "--as-of", AS_OF)
+    assert written.stdout == fractions.stdout
+
+
+def test_a_percentage_over_100_is_named(tmp_path: Path) -> None:
+    _profile_problem(_guangzhou_with_rates("4%", "320%", "0.03"), tmp_path, "$.loans[1].annual_rate",
+                     "at most 1 (100%)", "不能大于 1（100%）")
+
+
 def test_a_bad_uscc_check_digit_is_named(tmp_path: Path) -> None:
     _profile_problem(_enterprise(uscc="91110108551385082A"), tmp_path, "$.enterprise.uscc", "check digit")
 

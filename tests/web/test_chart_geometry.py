@@ -9,11 +9,12 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 from markupsafe import Markup, escape
 
-from incentives.money import format_wan
-from incentives.web.charts import Frame, award_chart
+from incentives.money import format_cny_compact, format_wan
+from incentives.web.charts import Frame, award_chart, scheme_bars
 
 
-def reference_award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
+def reference_award_chart(result: dict[str, Any], labels: dict[str, str], zh: bool = True) -> Markup:
+    amount_text = format_wan if zh else format_cny_compact
     base = int(result["base_fen"])
     amount = int(result["amount_fen"])
     rate = Fraction(str(result["rate"]))
@@ -40,7 +41,7 @@ def reference_award_chart(result: dict[str, Any], labels: dict[str, str]) -> Mar
     if cap is not None:
         parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{cap_y}" x2="{frame.right}" y2="{cap_y}"/>')
         parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{cap_y - 5}">'
-                     f'{escape(labels["cap"])} {escape(format_wan(cap))}</text>')
+                     f'{escape(labels["cap"])} {escape(amount_text(cap))}</text>')
     if kink is not None:
         parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{cap_y}" r="3"/>')
     headroom = result.get("headroom_fen")
@@ -50,15 +51,15 @@ def reference_award_chart(result: dict[str, Any], labels: dict[str, str]) -> Mar
         middle = (amount_y + cap_y) // 2
         anchor, dx = ("end", -6) if base_x > frame.width // 2 else ("start", 6)
         parts.append(f'<text class="chart-label chart-headroom-label" x="{base_x + dx}" y="{middle}" '
-                     f'text-anchor="{anchor}">{escape(labels["headroom"])} {escape(format_wan(headroom))}</text>')
+                     f'text-anchor="{anchor}">{escape(labels["headroom"])} {escape(amount_text(headroom))}</text>')
     you_x, you_y = base_x, amount_y
     anchor = "end" if you_x > frame.width * 2 // 3 else "start"
     dx = -8 if anchor == "end" else 8
     parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')
     parts.append(f'<text class="chart-label chart-point-label" x="{you_x + dx}" y="{min(you_y + 16, frame.bottom - 4)}" '
-                 f'text-anchor="{anchor}">{escape(labels["you"])} {escape(format_wan(amount))}</text>')
+                 f'text-anchor="{anchor}">{escape(labels["you"])} {escape(amount_text(amount))}</text>')
     parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 8}" text-anchor="end">'
-                 f'{escape(labels["x"])} → {escape(format_wan(base))}</text>')
+                 f'{escape(labels["x"])} → {escape(amount_text(base))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -71,14 +72,15 @@ _LABEL = st.sampled_from(["补助", "Award <against> base & cap", "总投入", '
 
 @settings(max_examples=400, deadline=None)
 @given(base=_FEN, amount=_FEN, rate=_RATES, cap=st.none() | _FEN, headroom=st.none() | _FEN,
-       title=_LABEL, x=_LABEL)
-def test_the_integer_award_chart_draws_what_the_fraction_formula_draws(base, amount, rate, cap, headroom, title, x):
+       title=_LABEL, x=_LABEL, zh=st.booleans())
+def test_the_integer_award_chart_draws_what_the_fraction_formula_draws(base, amount, rate, cap, headroom, title, x,
+                                                                       zh):
     result = {"kind": "percent_of_base", "base_fen": base, "amount_fen": amount, "rate": rate, "cap_fen": cap,
               "headroom_fen": headroom}
     labels = {"title": title, "cap": "上限", "headroom": "Headroom & room", "you": "您", "x": x}
-    drawn = award_chart(result, labels)
+    drawn = award_chart(result, labels, zh=zh)
     assert isinstance(drawn, Markup)
-    assert str(drawn) == str(reference_award_chart(result, labels))
+    assert str(drawn) == str(reference_award_chart(result, labels, zh))
     assert drawn.startswith('<svg class="chart award-chart"')
 
 
@@ -86,6 +88,36 @@ def test_the_award_chart_of_a_capped_result_marks_the_kink_and_the_headroom():
     result = {"kind": "percent_of_base", "base_fen": 100_000_000, "amount_fen": 30_000_000, "rate": "0.3",
               "cap_fen": 50_000_000, "headroom_fen": 20_000_000}
     labels = {"title": "t", "cap": "Cap", "headroom": "Headroom", "you": "You", "x": "base"}
-    drawn = str(award_chart(result, labels))
+    drawn = str(award_chart(result, labels, zh=True))
     assert drawn == str(reference_award_chart(result, labels))
     assert 'class="chart-kink"' in drawn and "Headroom 20.00万元" in drawn
+
+
+def test_the_english_award_chart_writes_amounts_in_thousands_and_millions_not_in_wan():
+    result = {"kind": "percent_of_base", "base_fen": 5_000_000_000, "amount_fen": 1_500_000_000, "rate": "0.3",
+              "cap_fen": 2_000_000_000, "headroom_fen": 500_000_000}
+    labels = {"title": "t", "cap": "Cap", "headroom": "Headroom", "you": "You", "x": "Total input"}
+    english = str(award_chart(result, labels, zh=False))
+    assert "万" not in english
+    for text in ("Cap ¥20.00M", "Headroom ¥5.00M", "You ¥15.00M", "Total input → ¥50.00M"):
+        assert text in english
+    chinese = str(award_chart(result, {**labels, "cap": "上限"}, zh=True))
+    assert "上限 2,000.00万元" in chinese and "¥" not in chinese  # Chinese pages keep 万元, as before
+
+
+def _bars_scheme(eligible_fen: int, to_confirm_fen: int) -> dict[str, Any]:
+    return {"title_zh": "方案", "title_en": "Scheme", "eligible_fen": eligible_fen, "to_confirm_fen": to_confirm_fen}
+
+
+def test_the_english_scheme_bars_write_amounts_an_english_reader_reads():
+    labels = {"title": "Amounts per scheme", "confirmed": "confirmed", "to_confirm": "to confirm"}
+    # 263.12万元 confirmed and 5,400.00万元 to confirm, as the user test saw them on the English page
+    drawn = str(scheme_bars([_bars_scheme(263_120_000, 5_400_000_000)], labels, False))
+    assert "万" not in drawn
+    assert "¥2.63M + ¥54.00M to confirm" in drawn
+
+
+def test_the_chinese_scheme_bars_keep_wan_yuan():
+    labels = {"title": "各方案金额", "confirmed": "确定可获", "to_confirm": "待确认"}
+    drawn = str(scheme_bars([_bars_scheme(263_120_000, 5_400_000_000)], labels, True))
+    assert "263.12万元 + 5,400.00万元 待确认" in drawn

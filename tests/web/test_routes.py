@@ -252,6 +252,63 @@ def test_api_evaluate_returns_exactly_the_cli_document(client: TestClient):
     assert response.text == cli.stdout
 
 
+def _guangzhou_with_percent_rates() -> dict:
+    """The Guangzhou example with its loans' 0.04, 0.032 and 0.03 written as percentages."""
+    document = json.loads((REPO / "examples" / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    for loan, rate in zip(document["loans"], ["4%", "3.2 %", "3％"], strict=True):
+        loan["annual_rate"] = rate
+    return document
+
+
+def test_api_reads_rates_written_as_percentages_as_their_fractions(client: TestClient):
+    def evaluate(profile: str) -> str:
+        response = client.post("/api/v1/evaluate", content=f'{{"as_of": "{AS_OF}", "profile": {profile}}}',
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 200, response.text
+        return response.text
+
+    fractions = (REPO / "examples" / "guangzhou-manufacturer.json").read_text(encoding="utf-8")
+    assert evaluate(json.dumps(_guangzhou_with_percent_rates(), ensure_ascii=False)) == evaluate(fractions)
+
+
+def test_api_names_a_percentage_over_100(client: TestClient):
+    profile = _guangzhou_with_percent_rates()
+    profile["loans"][0]["annual_rate"] = "400%"
+    response = client.post("/api/v1/evaluate", json={"as_of": AS_OF, "profile": profile})
+    assert response.status_code == 400
+    [problem] = response.json()["problems"]
+    assert problem["path"] == "$.profile.loans[0].annual_rate" and "100%" in problem["en"] and "100%" in problem["zh"]
+
+
+def test_the_form_reads_a_rate_written_as_a_percentage(client: TestClient):
+    from incentives.web.forms import state_from_document
+
+    def totals(document: dict) -> tuple[str, str]:
+        state = state_from_document(document, AS_OF)  # the fields as the form names them, the rates as typed
+        response = client.post("/", data={**state.values, "as_of": AS_OF, "carry": state.carry})
+        assert response.status_code == 200
+        return _total(response.text, "confirmed"), _total(response.text, "potential")
+
+    fractions = json.loads((REPO / "examples" / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    assert totals(_guangzhou_with_percent_rates()) == totals(fractions)
+
+
+def test_english_award_charts_write_amounts_in_millions_and_chinese_ones_in_wan(app):
+    client = TestClient(app)
+
+    def chart(headers: dict[str, str]) -> str:
+        page = client.post("/", data=_songjiang_form(), headers=headers).text
+        return re.search(r'<svg class="chart award-chart".*?</svg>', page, flags=re.S).group(0)
+
+    for headers in ({}, HX):  # the full page and the htmx fragment
+        assert "上限 2,000.00万元" in chart(headers) and "您 1,500.00万元" in chart(headers)
+    client.cookies.set("lang", "en")
+    for headers in ({}, HX):
+        english = chart(headers)
+        assert "万" not in english
+        assert "Cap ¥20.00M" in english and "You ¥15.00M" in english and "Headroom ¥5.00M" in english
+
+
 @pytest.mark.parametrize("employees", ["true", '"68"'])
 def test_api_rejects_booleans_and_strings_for_integers(client: TestClient, employees: str):
     body = ('{"as_of": "2026-06-01", "profile": {"enterprise": {"name": "x", "region": {"province": "上海市"}, '

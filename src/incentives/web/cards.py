@@ -245,7 +245,7 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
     if has_award_chart(r):
         chart_labels = dict(t.chart_labels)
         chart_labels["x"] = r["steps"][0]["label_zh" if is_zh else "label_en"] if r.get("steps") else ""
-        picture = award_chart(r, chart_labels)
+        picture = award_chart(r, chart_labels, zh=is_zh)
         if picture:
             out.append(f'<figure class="chart-box">{picture}<figcaption>{t.chart_caption}</figcaption></figure>')
     if r.get("steps"):

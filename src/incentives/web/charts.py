@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Sequence
 
 from markupsafe import Markup, escape
 
-from ..money import format_wan
+from ..money import format_cny_compact, format_wan
 
 PERCENT_KINDS = frozenset({"percent_of_base", "tiered_percent_of_base"})
 
@@ -93,8 +93,15 @@ def _esc(value: Any) -> str:
     return str(escape(value))
 
 
-def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
-    """Award against base: the line rises at the rate, kinks flat at the cap; the user's point and headroom."""
+def chart_amount(fen: int, zh: bool) -> str:
+    """An amount as a chart writes it: 万元 for Chinese readers, ¥…K / ¥…M for English ones (who do not count in
+    ten thousands). Both are rounded for display; the exact amount is in the table or card next to the chart."""
+    return format_wan(fen) if zh else format_cny_compact(fen)
+
+
+def award_chart(result: dict[str, Any], labels: dict[str, str], *, zh: bool) -> Markup:
+    """Award against base: the line rises at the rate, kinks flat at the cap; the user's point and headroom.
+    `zh` picks how amounts are written, as the labels' language does (required, so no caller forgets it)."""
     base = int(result["base_fen"])
     amount = int(result["amount_fen"])
     # the exact value of the decimal text, as Fraction(str(rate)) reads it (Decimal parses in C)
@@ -127,7 +134,7 @@ def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
     if cap is not None:
         parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{cap_y}" x2="{frame.right}" y2="{cap_y}"/>')
         parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{cap_y - 5}">'
-                     f'{_esc(labels["cap"])} {_esc(format_wan(cap))}</text>')
+                     f'{_esc(labels["cap"])} {_esc(chart_amount(cap, zh))}</text>')
     if kink is not None:
         parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{cap_y}" r="3"/>')
     headroom = result.get("headroom_fen")
@@ -137,15 +144,15 @@ def award_chart(result: dict[str, Any], labels: dict[str, str]) -> Markup:
         middle = (amount_y + cap_y) // 2
         anchor, dx = ("end", -6) if base_x > frame.width // 2 else ("start", 6)
         parts.append(f'<text class="chart-label chart-headroom-label" x="{base_x + dx}" y="{middle}" '
-                     f'text-anchor="{anchor}">{_esc(labels["headroom"])} {_esc(format_wan(headroom))}</text>')
+                     f'text-anchor="{anchor}">{_esc(labels["headroom"])} {_esc(chart_amount(headroom, zh))}</text>')
     you_x, you_y = base_x, amount_y
     anchor = "end" if you_x > frame.width * 2 // 3 else "start"
     dx = -8 if anchor == "end" else 8
     parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')
     parts.append(f'<text class="chart-label chart-point-label" x="{you_x + dx}" y="{min(you_y + 16, frame.bottom - 4)}" '
-                 f'text-anchor="{anchor}">{_esc(labels["you"])} {_esc(format_wan(amount))}</text>')
+                 f'text-anchor="{anchor}">{_esc(labels["you"])} {_esc(chart_amount(amount, zh))}</text>')
     parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 8}" text-anchor="end">'
-                 f'{_esc(labels["x"])} → {_esc(format_wan(base))}</text>')
+                 f'{_esc(labels["x"])} → {_esc(chart_amount(base, zh))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -205,9 +212,9 @@ def scheme_bars(schemes: Sequence[dict[str, Any]], labels: dict[str, str], zh: b
         if potential > confirmed:
             parts.append(f'<rect class="chart-bar-potential" x="{left + confirmed}" y="{top + 17}" '
                          f'width="{potential - confirmed}" height="12"/>')
-        amounts = [format_wan(scheme["eligible_fen"])] if scheme["eligible_fen"] else []
+        amounts = [chart_amount(scheme["eligible_fen"], zh)] if scheme["eligible_fen"] else []
         if scheme["to_confirm_fen"]:
-            amounts.append(f'{format_wan(scheme["to_confirm_fen"])} {labels["to_confirm"]}')
+            amounts.append(f'{chart_amount(scheme["to_confirm_fen"], zh)} {labels["to_confirm"]}')
         amounts = " + ".join(amounts)
         parts.append(f'<text class="chart-label" x="{left + potential + 6}" y="{top + 27}">{_esc(amounts)}</text>')
     legend = height - 8
@@ -227,4 +234,4 @@ def _percent(value: str) -> str:
     return format_rate(Decimal(value))
 
 
-__all__ = ["award_chart", "has_award_chart", "rate_chart", "scheme_bars"]
+__all__ = ["award_chart", "chart_amount", "has_award_chart", "rate_chart", "scheme_bars"]

@@ -83,7 +83,7 @@ def _award_chart(context: Any, result: Mapping[str, Any]) -> Any:
              "you": N_("You")}
     chart_labels = {key: i18n.gettext(lang, text) for key, text in texts.items()}
     chart_labels["x"] = base_label
-    return award_chart(result, chart_labels)
+    return award_chart(result, chart_labels, zh=i18n.is_zh(lang))
 
 
 class _BoundedMemo:
