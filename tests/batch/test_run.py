@@ -70,6 +70,20 @@ def test_every_sheet_filters_on_its_header_and_says_whether_a_cap_binds(tmp_path
     assert any(row[9] == "否" for row in rows)
 
 
+def test_a_workbook_gives_the_same_summary_in_the_same_order_whatever_the_chunk_size(tmp_path):
+    workbook = _workbook(tmp_path)  # E2 is rejected; E1 and E3 are evaluated
+
+    def summary(chunk_size: int) -> list[tuple]:
+        out = tmp_path / f"chunk-{chunk_size}.xlsx"
+        run_batch(Job(workbook, out, AS_OF, chunk_size=chunk_size))
+        rows = list(openpyxl.load_workbook(out)["汇总"].iter_rows(values_only=True))
+        return rows[next(i for i, row in enumerate(rows) if row[0] == "企业编号"):]
+
+    whole = summary(200_000)
+    assert [row[0] for row in whole[1:]] == ["E1", "E3", "E2"]  # the evaluated, then the rejected
+    assert summary(1) == whole
+
+
 def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()

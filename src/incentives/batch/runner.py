@@ -92,18 +92,21 @@ def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:
 
 
 def _in_memory_parts(checked: Validated, chunk_size: int) -> Iterator[Validated]:
-    """Split a checked input into chunks of enterprises (errors and rejections travel with the first)."""
+    """Split a checked input into chunks of enterprises. Errors and counts travel with the first; the rejected
+    enterprises with the last, so that the summary lists them after every evaluated one, as with one chunk,
+    whatever the chunk size."""
     ids = checked.tables.enterprises.get_column("enterprise_id")
     if ids.len() <= chunk_size:
         yield checked
         return
-    for start in range(0, ids.len(), chunk_size):
+    starts = range(0, ids.len(), chunk_size)
+    for start in starts:
         chunk = ids.slice(start, chunk_size)
-        first = start == 0
+        first, last = start == starts[0], start == starts[-1]
         yield Validated(_slice_tables(checked.tables, chunk),
                         checked.errors if first else checked.errors.clear(),
                         checked.counts if first else Counts(),
-                        checked.rejected if first else checked.rejected.clear())
+                        checked.rejected if last else checked.rejected.clear())
 
 
 # --- buckets on disk ----------------------------------------------------------------------------------------
