@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from argparse import Namespace
 
 import openpyxl
 import polars as pl
 import pytest
+from hypothesis import given, strategies as st
 
 from incentives.batch import cli as batch_cli
 from incentives.batch import runner
 from incentives.batch.runner import Job, run_batch
+from incentives.batch.xlsx import FORMULA_TRIGGERS, neutralise
 
 from .conftest import AS_OF, scalar_evaluator
 from .helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
@@ -46,6 +49,22 @@ def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
     errors = list(book["错误"].iter_rows(min_row=2, values_only=True))
     assert [(e[0], e[1], e[2]) for e in errors if e[7] == "错误"] == [("企业", 3, "营业收入(元)")]
     assert any(e[7] != "错误" and e[0] == "项目" for e in errors)  # E2's project is reported, not dropped
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("-5000000", "-5000000"), ("+3.5", "+3.5"),  # signed numbers read as numbers: as typed
+    ("-2+3", "'-2+3"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"), ("=1+1", "'=1+1"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("-", "'-"), ("-1.", "'-1."), ("公司", "公司"),
+])
+def test_only_text_a_spreadsheet_could_run_is_neutralised(text, shown):
+    assert pl.select(neutralise(pl.lit(text))).item() == shown
+
+
+@given(st.text(max_size=12))
+def test_neutralised_text_never_starts_a_formula_unless_it_is_a_signed_number(text):
+    shown = pl.select(neutralise(pl.lit(text))).item()
+    assert shown in (text, "'" + text)
+    assert not re.match(FORMULA_TRIGGERS, shown) or re.fullmatch(r"[+-][0-9]+(\.[0-9]+)?", shown)
 
 
 def test_amounts_are_numbers_with_a_yuan_format(tmp_path):

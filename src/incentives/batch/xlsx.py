@@ -32,9 +32,15 @@ _XML_INVALID = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
 
 
+# A signed plain number ("-5000000", "+3.5") starts with a trigger but is read as that number, never as a
+# formula: left as it is, so a negative amount in 错误 reads as typed.
+PLAIN_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"
+
+
 def neutralise(expr: pl.Expr) -> pl.Expr:
     """Prefix an apostrophe to text that a spreadsheet could read as a formula."""
-    return pl.when(expr.str.contains(FORMULA_TRIGGERS)).then(pl.lit("'") + expr).otherwise(expr)
+    risky = expr.str.contains(FORMULA_TRIGGERS) & ~expr.str.contains(PLAIN_NUMBER)
+    return pl.when(risky).then(pl.lit("'") + expr).otherwise(expr)
 
 
 @dataclass(frozen=True, slots=True)
