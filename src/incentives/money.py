@@ -132,6 +132,11 @@ def format_cny_compact(fen: int) -> str:
     return format_cny(fen)
 
 
+def format_glance(fen: int, zh: bool) -> str:
+    """An amount at a glance, beside its exact figure: 万元 for Chinese readers, ¥…K / ¥…M for English ones."""
+    return format_wan(fen) if zh else format_cny_compact(fen)
+
+
 def format_rate(rate: Decimal) -> str:
     """0.35 -> 35%"""
     percent = (rate * 100).normalize()

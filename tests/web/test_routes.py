@@ -309,6 +309,19 @@ def test_english_award_charts_write_amounts_in_millions_and_chinese_ones_in_wan(
         assert "Cap ¥20.00M" in english and "You ¥15.00M" in english and "Headroom ¥5.00M" in english
 
 
+def test_amounts_at_a_glance_are_in_wan_in_chinese_and_in_millions_in_english(app):
+    client = TestClient(app)
+    # the exact totals stay; the figure beside each (the totals, every card) reads as its readers count
+    for headers in ({}, HX):
+        page = client.post("/", data=_songjiang_form(), headers=headers).text
+        assert re.findall(r'class="wan">([^<]*)<', page)[:3] == ["1,500.00万元", "1,500.00万元", "1,500.00万元"]
+    client.cookies.set("lang", "en")
+    for headers in ({}, HX):
+        page = client.post("/", data=_songjiang_form(), headers=headers).text
+        glances = re.findall(r'class="wan">([^<]*)<', page)
+        assert glances[:3] == ["¥15.00M", "¥15.00M", "¥15.00M"] and not any("万" in g for g in glances)
+
+
 @pytest.mark.parametrize("employees", ["true", '"68"'])
 def test_api_rejects_booleans_and_strings_for_integers(client: TestClient, employees: str):
     body = ('{"as_of": "2026-06-01", "profile": {"enterprise": {"name": "x", "region": {"province": "上海市"}, '

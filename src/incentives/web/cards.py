@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from markupsafe import Markup, escape
 
-from ..money import format_cny, format_wan
+from ..money import format_cny, format_glance
 from . import i18n, labels
 from .charts import award_chart, has_award_chart
 from .labels import N_
@@ -103,8 +103,6 @@ def _cny(fen: int | None) -> str:
     return "—" if fen is None else format_cny(fen)
 
 
-def _wan(fen: int | None) -> str:
-    return "—" if fen is None else format_wan(fen)
 
 
 # (language, summary, the cite's items) -> its HTML; citations are scheme data, the same few hundred each time
@@ -205,7 +203,7 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
     amount = r.get("amount_fen")
     if amount is not None:
         out.append(f'  <div class="amount-row">\n    <p class="amount">{t.up_to} <strong>{_e(_cny(amount))}</strong> '
-                   f'<span class="wan">{_e(_wan(amount))}</span></p>\n')
+                   f'<span class="wan">{_e(format_glance(amount, t.is_zh))}</span></p>\n')
         cap = r.get("cap_fen")
         if cap is not None:
             out.append('    <p class="cap-line">')

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Sequence
 
 from markupsafe import Markup, escape
 
-from ..money import format_cny_compact, format_wan
+from ..money import format_glance
 
 PERCENT_KINDS = frozenset({"percent_of_base", "tiered_percent_of_base"})
 
@@ -94,9 +94,10 @@ def _esc(value: Any) -> str:
 
 
 def chart_amount(fen: int, zh: bool) -> str:
-    """An amount as a chart writes it: 万元 for Chinese readers, ¥…K / ¥…M for English ones (who do not count in
-    ten thousands). Both are rounded for display; the exact amount is in the table or card next to the chart."""
-    return format_wan(fen) if zh else format_cny_compact(fen)
+    """An amount as a chart writes it (money.format_glance: 万元 for Chinese readers, ¥…K / ¥…M for English ones,
+    who do not count in ten thousands). Rounded for display; the exact amount is in the table or card next to
+    the chart."""
+    return format_glance(fen, zh)
 
 
 def award_chart(result: dict[str, Any], labels: dict[str, str], *, zh: bool) -> Markup:

@@ -14,7 +14,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..money import format_cny, format_rate, format_wan
+from ..money import format_cny, format_glance, format_rate, format_wan
 from ..resources import web_assets_dir
 from ..schemes import catalogue
 from . import cards, i18n, labels
@@ -35,6 +35,10 @@ def _cny(fen: int | None) -> str:
 
 def _wan(fen: int | None) -> str:
     return "—" if fen is None else format_wan(fen)
+
+
+def _glance(fen: int | None, zh: bool) -> str:
+    return "—" if fen is None else format_glance(fen, zh)
 
 
 def _percent(rate: str | Decimal | None) -> str:
@@ -156,7 +160,7 @@ def _environment() -> jinja2.Environment:
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
                        labels=labels, scheme_bars=_scheme_bars)
-    env.filters.update(cny=_cny, wan=_wan, percent=_percent)
+    env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent)
     return env
 
 
