@@ -5,6 +5,8 @@ Yuan are parsed once at the edges (profile input, scheme data) and formatted onl
 
 from __future__ import annotations
 
+import re
+
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from typing import NewType
@@ -44,6 +46,9 @@ def apply_rate(base: Fen, rate: Decimal, rounding: Rounding) -> Fen:
     return round_ratio(base * top, bottom, rounding)
 
 
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+
+
 def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:
     """Parse an int, Decimal or decimal string exactly; reject floats, bools, NaN, infinity and negatives."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -53,7 +58,15 @@ def parse_decimal(value: object, *, allow_negative: bool = False) -> Decimal:
     elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
+        text = value.strip()
+        if "," in text:
+            # a comma only groups thousands: "1,5" or "3,2" is a decimal comma elsewhere, and read as 15 or 32 it
+            # would be ten times off, silently
+            if not _THOUSANDS.fullmatch(text):
+                raise MoneyError(f"“{value}”：逗号只能用作千位分隔（如 3,000,000），小数请用小数点",
+                                 f"'{value}': a comma may only group thousands (3,000,000); write decimals with a point")
+            text = text.replace(",", "")
+        text = text.replace("_", "")
         try:
             result = Decimal(text)
         except InvalidOperation:

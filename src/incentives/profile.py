@@ -9,6 +9,7 @@ Amounts arrive in yuan (`*_yuan`, JSON numbers or decimal strings, parsed exactl
 # quoted instead.
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -36,10 +37,22 @@ from .money import MoneyError, fen_to_yuan, parse_decimal, yuan_to_fen
 MAX_YUAN = 10**13  # ten trillion yuan: far beyond any real firm; bounds arithmetic on hostile input
 
 
+# An amount written as text, exactly as the JSON Schema states it, so that every string the schema allows is
+# accepted and every other is refused: at most 13 integer digits (below MAX_YUAN) or MAX_YUAN, plain (underscores between
+# digits allowed) or in thousands groups, at most two decimals. Digits are spelt [0-9]: \d matches other scripts'.
+_YUAN_PATTERN = (r"^\s*(([0-9](_?[0-9]){0,12}|[0-9]{1,3}(,[0-9]{3}){0,3}|[0-9](,[0-9]{3}){4})(\.[0-9]{1,2})?"
+                 r"|(10000000000000|10,000,000,000,000)(\.0{1,2})?)\s*$")  # ... or MAX_YUAN itself
+_YUAN_TEXT = re.compile(_YUAN_PATTERN)
+
+
 def _yuan_input(value: Any) -> int:
-    fen = yuan_to_fen(value)
+    fen = yuan_to_fen(value)  # first, for its precise messages (decimals, commas, negatives)
     if fen > MAX_YUAN * 100:
         raise MoneyError(f"金额超过上限 {MAX_YUAN} 元", f"amount exceeds the limit of {MAX_YUAN} yuan")
+    if isinstance(value, str) and not _YUAN_TEXT.match(value):
+        raise MoneyError(f"金额“{value.strip()}”的写法不对：请写数字，最多两位小数，逗号只用于千位分隔（如 1,234,567.89）",
+                         f"'{value.strip()}' is not written as an amount: digits, at most two decimals, commas only "
+                         "between thousands (1,234,567.89)")
     return fen
 
 
@@ -88,7 +101,7 @@ def _hundredth(number: Decimal) -> Decimal:
 def _strict_int(value: Any) -> Any:
     # JSON Schema calls 68.0 an integer but true and "68" are not: accept the first, reject the others.
     if isinstance(value, bool) or isinstance(value, str):
-        raise ValueError("must be an integer")
+        raise ValueError("必须是整数（不能是文本、true 或 false） / must be an integer (not text, true or false)")
     if isinstance(value, (float, Decimal)) and value == int(value):
         return int(value)
     return value
@@ -97,7 +110,7 @@ def _strict_int(value: Any) -> Any:
 _YUAN_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "maximum": MAX_YUAN},
-        {"type": "string", "pattern": r"^\s*[0-9][0-9,_]*(\.[0-9]{1,2})?\s*$"},
+        {"type": "string", "pattern": _YUAN_PATTERN},
     ],
     "description": "Amount in yuan: a JSON number or a decimal string, at most two decimals (parsed exactly).",
 }
@@ -425,6 +438,17 @@ def json_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
+_DATE_ERRORS = frozenset({"date_type", "date_parsing", "date_from_datetime_parsing"})
+
+
+def _date_problem(value: Any) -> tuple[str, str]:
+    """A date that is written right but does not exist (2025-02-29) is told apart from one written wrong."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*", value):
+        return (f"日期“{value.strip()}”不存在（格式正确，但没有这一天）",
+                f"the date '{value.strip()}' does not exist (the form is right, but there is no such day)")
+    return "必须是 YYYY-MM-DD 格式的日期", "must be a date written YYYY-MM-DD"
+
+
 def problems_from(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
@@ -436,6 +460,8 @@ def problems_from(error: ValidationError) -> list[Problem]:
             first, _, second = text.partition(" / ")
             # bilingual messages are written "zh / en" or "en / zh"; put the Chinese half first
             zh, en = (first, second) if any("\u4e00" <= ch <= "\u9fff" for ch in first) else (second, first)
+        elif item["type"] in _DATE_ERRORS:
+            zh, en = _date_problem(item.get("input"))
         else:
             en = item["msg"]
             zh = _REASONS_ZH.get(item["type"], "取值无效")

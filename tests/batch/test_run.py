@@ -120,6 +120,18 @@ def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
         assert a.height > 0 and a.equals(b)
 
 
+def test_a_results_folder_written_again_in_another_format_holds_only_the_new_run(tmp_path):
+    workbook, out = _workbook(tmp_path), tmp_path / "results"
+    run_batch(Job(workbook, out, AS_OF, "csv"))
+    (out / "notes.txt").write_text("the consultant's own file")
+    run_batch(Job(workbook, out, AS_OF, "parquet"))
+    assert sorted(p.name for p in out.iterdir()) == ["details", "errors", "notes.txt", "run.json", "summary",
+                                                     "to_confirm"]
+    run_batch(Job(workbook, out, AS_OF, "csv"))
+    assert sorted(p.name for p in out.iterdir()) == ["details.csv", "errors.csv", "notes.txt", "run.json",
+                                                     "summary.csv", "to_confirm.csv"]
+
+
 def test_csv_output_has_yuan_text_and_a_bom(tmp_path):
     run_batch(Job(_workbook(tmp_path), tmp_path / "out", AS_OF, "csv"))
     raw = (tmp_path / "out" / "summary.csv").read_bytes()

@@ -39,6 +39,18 @@ def test_bad_amounts_are_rejected_with_a_reason():
         "decimals", "negative", "nan", "not_number", "too_large", "decimals", "decimals"]
 
 
+def test_a_comma_is_read_only_as_a_thousands_separator():
+    # "1,5" is one and a half where the comma is the decimal mark: read as 15 it would be ten times off
+    assert _fen(["3,000,000", "1,000.50", "¥12,345 元", "1,5", "30,00,000", "1,0000", ",100"]) == [
+        (300000000, None), (100050, None), (1234500, None), (None, "comma"), (None, "comma"), (None, "comma"),
+        (None, "comma")]
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_any_amount_grouped_in_thousands_reads_as_itself(yuan):
+    assert _fen([f"{yuan:,}"]) == [(yuan * 100, None)]
+
+
 @given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
 @example(Decimal("0.10"))
 @example(Decimal("99999999.99"))

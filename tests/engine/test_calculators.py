@@ -309,6 +309,30 @@ def test_every_rate_string_the_schema_allows_is_accepted(data) -> None:
     assert 0 <= loan.annual_rate <= 1
 
 
+def _yuan_pattern() -> str:
+    """The amount pattern as the published JSON Schema states it (the optional field nests it one level down)."""
+    from incentives.profile import profile_json_schema
+
+    field = profile_json_schema()["$defs"]["Enterprise"]["properties"]["revenue_yuan"]
+    options = [option for outer in field["anyOf"] for option in outer.get("anyOf", [outer])]
+    return next(option["pattern"] for option in options if option.get("type") == "string")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_amount_string_the_schema_allows_is_accepted_and_others_are_refused(data) -> None:
+    import re
+
+    pattern = _yuan_pattern()
+    text = data.draw(st.from_regex(pattern) | st.text(alphabet="0123456789,._ +-", max_size=20))
+    document = {"enterprise": {"name": "x", "region": {"province": "上海市"}, "revenue_yuan": text}}
+    if re.search(pattern, text):
+        assert parse_profile(document).enterprise.revenue_fen >= 0
+    else:
+        with pytest.raises(InputError):
+            parse_profile(document)
+
+
 def test_formatting_money_for_people() -> None:
     assert format_cny(123456789) == "¥1,234,567.89"
     assert format_cny(5) == "¥0.05"

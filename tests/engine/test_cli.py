@@ -231,6 +231,27 @@ def test_an_award_under_a_scheme_outside_the_catalogue_is_named(tmp_path: Path) 
     assert len(lines) == 2
 
 
+@pytest.mark.parametrize(("field", "value"), [("revenue_yuan", "1,5"), ("revenue_yuan", "30,00,000")])
+def test_a_comma_that_does_not_group_thousands_is_named(tmp_path: Path, field: str, value: str) -> None:
+    # a decimal comma ("1,5") read as 15 would be ten times off, silently
+    _profile_problem(_enterprise(**{field: value}), tmp_path, f"$.enterprise.{field}", "group thousands")
+
+
+def test_a_percentage_with_a_decimal_comma_is_named_not_read_ten_times_too_high(tmp_path: Path) -> None:
+    document = {**_enterprise(), "loans": [{"id": "l", "principal_yuan": "1,000,000", "annual_rate": "3,2%",
+                                             "issue_date": "2026-01-05", "maturity_date": "2027-01-05"}]}
+    _profile_problem(document, tmp_path, "$.loans[0].annual_rate", "3,2%", "group thousands")
+
+
+def test_a_date_that_does_not_exist_is_told_apart_from_one_written_wrong(tmp_path: Path) -> None:
+    loan = {"id": "l", "principal_yuan": "100", "annual_rate": "0.03", "maturity_date": "2027-04-01"}
+    _profile_problem({**_enterprise(), "loans": [{**loan, "issue_date": "2025-02-29"}]}, tmp_path,
+                     "$.loans[0].issue_date", "2025-02-29", "does not exist")
+    lines = _profile_problem({**_enterprise(), "loans": [{**loan, "issue_date": "2025/02/01"}]}, tmp_path,
+                             "$.loans[0].issue_date", "YYYY-MM-DD")
+    assert "Input should" not in lines[0]  # our words, not the validation library's
+
+
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:
     _profile_problem(_enterprise(revenue_yaun="100"), tmp_path, "$.enterprise.revenue_yaun", "不认识的字段")
 

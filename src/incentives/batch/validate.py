@@ -91,6 +91,8 @@ def _message(code: str, column: Column) -> tuple[str, str]:
     messages = {
         "required": ("必填，不能为空", "required; must not be empty"),
         "not_number": ("不是有效的数字", "not a valid number"),
+        "comma": ("逗号只能用作千位分隔（如 3,000,000），小数请用小数点", "a comma may only group thousands (3,000,000); "
+                  "write decimals with a point"),
         "negative": ("不能为负数", "must not be negative"),
         "decimals": ("金额最多保留两位小数（到分）", "amount has more than two decimal places (finer than a fen)"),
         "fen_fraction": ("以分为单位的金额必须是整数", "an amount in fen must be a whole number"),
@@ -165,7 +167,11 @@ def _no_error() -> pl.Expr:
 
 def _decimal_parts(text: pl.Expr, keep: Keep) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(clean text, integer digits, fraction digits without trailing zeros) of a plain decimal number."""
-    clean = keep(text.str.replace_all(r"[,_\s¥￥元]", "").str.replace(r"^\+", ""))
+    bare = keep(text.str.replace_all(r"[_\s¥￥元]", ""))
+    # a comma only groups thousands: "1,5" (a decimal comma elsewhere) read as 15 would be ten times off
+    grouped = bare.str.contains(r"^\+?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+    clean = keep(pl.when(bare.str.contains(",", literal=True) & ~grouped).then(pl.lit("bad,comma"))
+                 .otherwise(bare.str.replace_all(",", "", literal=True)).str.replace(r"^\+", ""))
     parts = keep(clean.str.extract_groups(r"^(\d+)(?:\.(\d*))?$"))
     whole = keep(parts.struct.field("1").str.strip_chars_start("0"))
     fraction = keep(parts.struct.field("2").fill_null("").str.strip_chars_end("0"))
@@ -174,7 +180,8 @@ def _decimal_parts(text: pl.Expr, keep: Keep) -> tuple[pl.Expr, pl.Expr, pl.Expr
 
 def _error_for_bad_number(clean: pl.Expr) -> pl.Expr:
     lowered = clean.str.to_lowercase()
-    return (pl.when(lowered.str.contains(r"^[+-]?(nan|inf|infinity)$")).then(pl.lit("nan"))
+    return (pl.when(clean == "bad,comma").then(pl.lit("comma"))
+            .when(lowered.str.contains(r"^[+-]?(nan|inf|infinity)$")).then(pl.lit("nan"))
             .when(clean.str.contains(r"^-\d*\.?\d+([eE][+-]?\d+)?$")).then(pl.lit("negative"))
             # float repr of huge or tiny numbers: 1e+20 is over any limit, 1e-07 finer than a fen
             .when(clean.str.contains(r"^\d+(\.\d+)?[eE]\+?\d+$")).then(pl.lit("too_large"))

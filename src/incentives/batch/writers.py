@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .streamed_details import StreamedDetails
 
 FORMATS = ("xlsx", "csv", "parquet")
+RESULT_TABLES = ("summary", "details", "to_confirm", "errors")  # the folder formats' files or datasets
 SUMMARY_SCHEMA = {
     "enterprise_id": pl.String, "name": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
     "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64, "top_schemes": pl.String,
@@ -249,7 +250,7 @@ def _for_people(frame: pl.DataFrame) -> pl.DataFrame:
 class CsvSink:
     """A folder of UTF-8 (with BOM, so spreadsheets read the Chinese) CSV files, appended chunk by chunk."""
 
-    NAMES = ("summary", "details", "to_confirm", "errors")
+    NAMES = RESULT_TABLES
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -292,7 +293,7 @@ class ParquetSink:
     the columnar engine are streamed a block of enterprises at a time (streamed_details), never built whole.
     """
 
-    NAMES = ("summary", "details", "to_confirm", "errors")
+    NAMES = RESULT_TABLES
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -302,9 +303,6 @@ class ParquetSink:
                         "errors": ERROR_SCHEMA}
         for name in self.NAMES:
             (self.folder / name).mkdir(exist_ok=True)
-            # a folder written before: its parts would be read back with this run's (the file names are ours)
-            for stale in (self.folder / name).glob("part-*.parquet"):
-                stale.unlink()
 
     def _file(self, piece: int | None) -> str:
         """This chunk's file name (part-NNNNN, or part-NNNNN-0 and -1 for a table written as two files)."""
@@ -482,10 +480,25 @@ def format_of(output: Path, requested: str | None) -> str:
     return suffix if suffix in FORMATS else "xlsx"
 
 
+def clear_earlier_results(folder: Path) -> None:
+    """Remove the results a run wrote into this folder before, in either folder format, and nothing else: left
+    there, an earlier run's CSV would sit beside this run's Parquet, and its Parquet parts would be read back with
+    this run's (the file names are ours)."""
+    for name in RESULT_TABLES:
+        (folder / f"{name}.csv").unlink(missing_ok=True)
+        for stale in (folder / name).glob("part-*.parquet"):
+            stale.unlink()
+        if (folder / name).is_dir() and not any((folder / name).iterdir()):
+            (folder / name).rmdir()
+    (folder / "run.json").unlink(missing_ok=True)
+
+
 def open_sink(output: Path, fmt: str) -> XlsxSink | CsvSink | ParquetSink:
     if fmt == "xlsx":
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         return XlsxSink(Path(output))
+    if Path(output).is_dir():
+        clear_earlier_results(Path(output))
     if fmt == "csv":
         return CsvSink(Path(output))
     return ParquetSink(Path(output))
