@@ -145,13 +145,21 @@ def _history(frames: UnitFrames, schemes: list[Scheme], as_of: date) -> pl.DataF
 _AWARD_SUM_READ = {"annual_percent_with_cap": "this_year", "cumulative_cap": "total"}
 
 
+def _award_sum_read(scheme: Scheme) -> str | None:
+    """The sum of past awards the scheme's arithmetic reads, if any: an award up to a cap that is paid again each
+    year (not one-off) reads this year's, as its yearly cap."""
+    if scheme.kind == "award_up_to_cap" and not getattr(scheme, "one_off", True):
+        return "this_year"
+    return _AWARD_SUM_READ.get(scheme.kind)
+
+
 def _award_sums(frames: UnitFrames, scheme: Scheme, as_of: date, units: pl.DataFrame | None) -> list[pl.Series]:
     """evaluate._awards, column-wise: the scheme's awards until the evaluation date (in total, or this year).
 
     For a project or loan, an award recorded for another unit does not count; one with no unit does.
     """
     n = frames.enterprises.height
-    kind = _AWARD_SUM_READ[scheme.kind]
+    kind = _award_sum_read(scheme)
     rows = frames.awards.filter((pl.col("scheme_id") == scheme.id) & (pl.col("date") <= as_of))
     if kind == "this_year":
         rows = rows.filter(pl.col("date").dt.year() == as_of.year)
@@ -193,7 +201,7 @@ def _facts(frames: UnitFrames, unit: str, schemes: list[Scheme], history: pl.Dat
         gathered = [frame.rechunk()[rows].get_columns() for frame in sources if frame.width]
         facts = facts.hstack([column for columns in gathered for column in columns])
         units = facts
-    sums = [s for scheme in schemes if scheme.kind in _AWARD_SUM_READ
+    sums = [s for scheme in schemes if _award_sum_read(scheme) is not None
             for s in _award_sums(frames, scheme, as_of, units)]
     return facts.with_columns(sums) if sums else facts
 

@@ -182,16 +182,19 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
         plan.amount = pl.lit(version.amount.fen, dtype=pl.Int64)
     elif isinstance(scheme, AwardUpToCap):
         cap = version.cap.fen
+        # a scheme paid again each year has a yearly cap: what it paid this year is no longer available
+        room = pl.lit(cap, dtype=pl.Int64) if scheme.one_off else pl.max_horizontal(
+            pl.lit(cap, dtype=pl.Int64) - pl.col(awards_column(scheme.id, "this_year")), pl.lit(0, dtype=pl.Int64))
         if scheme.base is None:
-            plan.amount = pl.lit(cap, dtype=pl.Int64)
+            plan.amount = room
             plan.binding, plan.headroom = pl.lit(True), pl.lit(0, dtype=pl.Int64)
         else:
             base = resolve(scheme.base)
             plan.implicit = base_check(base, scheme.base_label_zh or "", scheme.base_label_en or "")
             valid = base > 0
-            plan.amount = pl.when(valid).then(pl.min_horizontal(base, pl.lit(cap, dtype=pl.Int64)))
-            plan.binding = base >= cap
-            plan.room = pl.lit(cap, dtype=pl.Int64)
+            plan.amount = pl.when(valid).then(pl.min_horizontal(base, room))
+            plan.binding = base >= room
+            plan.room = room
             plan.headroom = plan.room - plan.amount
         plan.cap = pl.lit(cap, dtype=pl.Int64)
     elif isinstance(scheme, AnnualPercentWithCap):
