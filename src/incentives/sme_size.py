@@ -126,14 +126,15 @@ def _any_below(figures: tuple[int | None, ...], thresholds: tuple[tuple[int, int
 
 
 def _describe_bounds(bounds: SizeBounds, joiner_zh: str, joiner_en: str, op: str) -> tuple[str, str]:
-    names = {"employees": ("从业人员", "staff", "人", "persons"), "revenue_wan": ("营业收入", "revenue", "万元", "×10k yuan"),
-             "assets_wan": ("资产总额", "assets", "万元", "×10k yuan")}
+    # the table's bounds are in 万元 (ten thousand yuan), as the standard writes them; English readers get yuan
+    names = {"employees": ("从业人员", "staff", "人", "persons"), "revenue_wan": ("营业收入", "revenue", "万元", None),
+             "assets_wan": ("资产总额", "assets", "万元", None)}
     zh, en = [], []
     for metric, (name_zh, name_en, unit_zh, unit_en) in names.items():
         bound = getattr(bounds, metric)
         if bound is not None:
             zh.append(f"{name_zh}{op}{bound}{unit_zh}")
-            en.append(f"{name_en} {op} {bound} {unit_en}")
+            en.append(f"{name_en} {op} {bound} {unit_en}" if unit_en else f"{name_en} {op} ¥{bound * 10_000:,}")
     return joiner_zh.join(zh), joiner_en.join(en)
 
 

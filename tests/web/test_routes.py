@@ -185,6 +185,21 @@ def test_an_imported_award_outside_the_catalogue_is_shown_not_ignored(client: Te
     assert 'id="total-confirmed"' not in response.text  # no results for a profile the engine cannot take
 
 
+def test_carried_awards_show_their_amounts_as_the_page_shows_money(client: TestClient):
+    html = client.get("/", params={"example": "songjiang-satellite", "as_of": AS_OF}).text
+    carried = html.split('class="panel carried"')[1].split("</fieldset>")[0]
+    assert re.search(r"</code> ¥[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2} ·", carried), carried
+
+
+def test_english_size_bounds_are_in_yuan_not_in_ten_thousands():
+    from incentives.scheme_files import SizeBounds
+    from incentives.sme_size import _describe_bounds
+
+    zh, en = _describe_bounds(SizeBounds(employees=20, revenue_wan=300, assets_wan=5000), "，", ", ", "≥")
+    assert zh == "从业人员≥20人，营业收入≥300万元，资产总额≥5000万元"
+    assert en == "staff ≥ 20 persons, revenue ≥ ¥3,000,000, assets ≥ ¥50,000,000"
+
+
 def test_importing_broken_json_says_why(client: TestClient):
     response = client.post("/profile/import", files={"profile_file": ("p.json", b"{oops", "application/json")})
     assert response.status_code == 400 and "不是有效的 JSON" in response.text

@@ -14,7 +14,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..money import format_cny, format_glance, format_rate, format_wan
+from ..money import MoneyError, format_cny, format_glance, format_rate, format_wan, yuan_to_fen
 from ..resources import web_assets_dir
 from ..schemes import catalogue
 from . import cards, i18n, labels
@@ -31,6 +31,14 @@ def _gettext(context: Any, message: str, **variables: Any) -> str:
 
 def _cny(fen: int | None) -> str:
     return "—" if fen is None else format_cny(fen)
+
+
+def _yuan_as_written(value: Any) -> str:
+    """An amount kept from an imported file, in yuan as written there, shown as the page shows amounts."""
+    try:
+        return format_cny(yuan_to_fen(value))
+    except MoneyError:
+        return str(value)
 
 
 def _wan(fen: int | None) -> str:
@@ -160,7 +168,7 @@ def _environment() -> jinja2.Environment:
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
                        labels=labels, scheme_bars=_scheme_bars)
-    env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent)
+    env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent, yuan=_yuan_as_written)
     return env
 
 
