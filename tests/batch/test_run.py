@@ -155,6 +155,16 @@ def test_cli_exits_0_when_rows_were_rejected(tmp_path, capsys):
     assert "错误 1 条，另有 1 行因企业被拒绝未评估" in err
 
 
+def test_the_cli_counts_warnings_apart_from_errors(tmp_path, capsys):
+    workbook = write_workbook(tmp_path / "rates.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1")],
+        "贷款": [["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"],
+                 ["E1", "L1", 1_000_000, "45%", "2026-01-05", "2027-01-05"]]})
+    code = batch_cli.run_batch_command(_args(input=str(workbook), output=str(tmp_path / "o.xlsx")))
+    err = capsys.readouterr().err
+    assert code == 0 and "0 errors; 1 warning (evaluated, please check)" in err and "提醒 1 条" in err
+
+
 def test_cli_exits_2_with_a_clear_message_for_an_unusable_file(tmp_path, capsys):
     bad = tmp_path / "bad.xlsx"
     bad.write_text("hello")

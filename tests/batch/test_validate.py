@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import polars as pl
+import pytest
 from hypothesis import example, given, strategies as st
 from stdnum.cn import uscc
 
@@ -102,6 +103,22 @@ def test_a_bad_cell_rejects_its_enterprise_and_reports_its_other_rows():
     assert (checked.counts.enterprises_in, checked.counts.evaluated, checked.counts.rejected) == (2, 1, 1)
     # the report's two kinds are counted apart: one error, and E1's faultless project, not evaluated
     assert (checked.counts.errors, checked.counts.skipped) == (1, 1)
+
+
+@pytest.mark.parametrize(("rate", "warned"), [("0.45", True), ("45%", True), ("0.2401", True), ("0.24", False),
+                                             ("0.045", False), ("24%", False)])
+def test_an_implausibly_high_rate_is_evaluated_and_flagged(rate, warned):
+    # only the rate differs: a rate above 24% is far more likely 4.5% typed as 0.45 than a real bank loan
+    raw = _raw(enterprises=_enterprises(),
+               loans={"enterprise_id": ["E1"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": [rate],
+                      "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
+    checked = validate(raw)
+    assert checked.tables.loans["loan_id"].to_list() == ["L1"]  # evaluated as given, never rejected
+    assert (checked.counts.errors, checked.counts.warnings) == (0, int(warned))
+    flagged = checked.errors.filter(pl.col("kind") == "warning")
+    assert flagged.select("sheet", "row", "enterprise_id").rows() == ([("loans", 2, "E1")] if warned else [])
+    if warned:
+        assert "24%" in flagged["reason_zh"][0] and "evaluated as given" in flagged["reason_en"][0]
 
 
 def test_a_bad_loan_rejects_its_enterprise():

@@ -234,7 +234,7 @@ def test_a_long_upload_name_is_cut_to_fit_the_file_system_and_keeps_its_suffix()
 
 
 def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_path):
-    assert batch_jobs.SKIPPED_KIND == validate.KIND_SKIPPED
+    assert (batch_jobs.SKIPPED_KIND, batch_jobs.WARNING_KIND) == (validate.KIND_SKIPPED, validate.KIND_WARNING)
     job_id = _upload(client, "skipped.xlsx", _workbook_with_a_skipped_loan(tmp_path))
     assert _wait(job_id).status == "done"
     page = client.get(f"/batch/jobs/{job_id}").text
@@ -303,6 +303,21 @@ def test_the_summary_shows_the_money_the_workbook_adds_up_to_per_scheme_and_in_a
     english_chart = english.split('id="batch-by-scheme"')[1].split("</svg>")[0]
     assert "万" not in english_chart and "¥" in english_chart and "to confirm" in english_chart
     assert re.search(r"¥[0-9,]+\.[0-9]{2}[KMB]? \+ ¥[0-9,]+\.[0-9]{2}[KMB]? to confirm", english_chart)
+
+
+def test_an_implausible_rate_is_a_warning_apart_from_the_errors_and_the_loan_is_still_evaluated(client, tmp_path):
+    loans = [["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"],
+             ["E1", "L1", 1_000_000, "0.45", "2026-01-05", "2027-01-05"]]
+    workbook = write_workbook(tmp_path / "rates.xlsx", {"企业": [ENTERPRISE_HEADERS, enterprise_row("E1")], "贷款": loans})
+    job_id = _upload(client, "rates.xlsx", workbook.read_bytes())
+    assert _wait(job_id).status == "done"
+    page = client.get(f"/batch/jobs/{job_id}").text
+    assert 'id="count-evaluated">1<' in page and 'id="count-errors">0<' in page and 'id="count-warnings">1<' in page
+    warnings = page.split('id="batch-warnings"')[1].split("</table>")[0]
+    assert "0.45" in warnings and "24%" in warnings and 'id="batch-errors"' not in page
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/batch/jobs/{job_id}/results.xlsx").content))
+    [row] = list(book["错误"].iter_rows(min_row=2, values_only=True))
+    assert (row[0], row[1], row[3], row[7]) == ("贷款", 2, "0.45", "提醒（已评估，请核对）")
 
 
 def test_a_long_error_list_says_how_many_of_the_errors_it_shows(client):

@@ -38,6 +38,11 @@ ERROR_SCHEMA = {
 }
 KIND_ERROR = "error"  # the cell or row itself is wrong
 KIND_SKIPPED = "skipped"  # the row is fine but its enterprise was rejected, so it was not evaluated
+KIND_WARNING = "warning"  # the row was evaluated as given, but a value looks mistyped: worth a second look
+# Not from a policy: a plausibility bound. Bank loans in China are priced near the LPR (3–4%); even private
+# lending is protected by the courts only up to four times the LPR. A rate above this is far more likely 4.5%
+# typed as 0.45 than a real loan, and it multiplies an interest subsidy.
+IMPLAUSIBLE_RATE = Decimal("0.24")
 
 # Chinese labels accepted in place of the codes (and shown in the template's drop-down lists).
 ENUM_LABELS_ZH: dict[str, str] = {
@@ -103,6 +108,8 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "bool": ("必须是 是/否（或 true/false）", "must be yes/no (是/否, true/false)"),
         "date": ("必须是日期，如 2026-03-31", "must be a date such as 2026-03-31"),
         "rate": ("利率须为小数（0.035）或百分数（3.5%）", "a rate must be a fraction (0.035) or a percentage (3.5%)"),
+        "rate_high": ("年利率高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率评估",
+                      "annual rate above 24%: please check (is 4.5% written as 0.45?); evaluated as given"),
         "rate_range": ("利率是小数（0.035）或百分数（3.5%），不能大于 1（100%）",
                        "a rate is a fraction (0.035) or a percentage (3.5%), at most 1 (100%)"),
         "enum": (f"不是允许的取值，可选：{allowed_zh}", f"not an allowed value; allowed: {allowed}"),
@@ -670,6 +677,7 @@ class Counts:
     rows_accepted: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     skipped: int = 0  # faultless rows of rejected enterprises, listed in the report but not errors
+    warnings: int = 0  # rows evaluated as given whose values look mistyped (KIND_WARNING)
 
     def add(self, other: Counts) -> None:
         self.enterprises_in += other.enterprises_in
@@ -677,6 +685,7 @@ class Counts:
         self.rejected += other.rejected
         self.errors += other.errors
         self.skipped += other.skipped
+        self.warnings += other.warnings
         for target, source in ((self.rows_in, other.rows_in), (self.rows_accepted, other.rows_accepted)):
             for key, value in source.items():
                 target[key] = target.get(key, 0) + value
@@ -688,7 +697,7 @@ class Counts:
     def as_dict(self) -> dict[str, object]:
         return {"enterprises_in": self.enterprises_in, "evaluated": self.evaluated, "rejected": self.rejected,
                 "rows_in": dict(self.rows_in), "rows_accepted": dict(self.rows_accepted), "errors": self.errors,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "warnings": self.warnings}
 
 
 @dataclass(slots=True)
@@ -792,6 +801,8 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
                 own_errors = pl.concat([own_errors, skipped.select(
                     ROW, pl.lit("enterprise_id").alias("column"), pl.col("enterprise_id").alias("value"),
                     pl.lit("enterprise_rejected").alias("code"), "enterprise_id")])
+        if name == "loans":
+            own_errors = pl.concat([own_errors, _implausible_rates(keep)])
         accepted[name] = keep.drop(ROW)
         counts.rows_in[name] = table.values.height
         counts.rows_accepted[name] = keep.height
@@ -799,8 +810,9 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
     counts.evaluated = accepted["enterprises"].height
     report = pl.concat(report_parts) if report_parts else empty_errors()
     report = report.sort("sheet_order", "row", "column_order").drop("sheet_order", "column_order")
-    counts.errors = report.filter(pl.col("kind") == KIND_ERROR).height
-    counts.skipped = report.height - counts.errors
+    kinds = report.get_column("kind")
+    counts.errors, counts.skipped, counts.warnings = (int((kinds == kind).sum())
+                                                      for kind in (KIND_ERROR, KIND_SKIPPED, KIND_WARNING))
     tables = Tables(*(accepted[name] for name in TABLES), enterprise_rows=_renumbered(rows, kept))
     return Validated(tables, report, counts, _with_error_counts(rejected_rows.select(ROW, "enterprise_id", "name"),
                                                                errors))
@@ -818,6 +830,18 @@ def _with_error_counts(rejected: pl.DataFrame, errors: dict[str, pl.DataFrame]) 
                     pl.coalesce("_by_id", "_by_row", pl.lit(0, dtype=pl.Int64)).alias("n_errors")))
 
 
+_KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING}
+
+
+def _implausible_rates(loans: pl.DataFrame) -> pl.DataFrame:
+    """Accepted loans whose rate is above IMPLAUSIBLE_RATE, as report rows: evaluated all the same."""
+    rates = loans.get_column("annual_rate")
+    high = {text for text in rates.drop_nulls().unique().to_list() if Decimal(text) > IMPLAUSIBLE_RATE}
+    found = loans.filter(rates.is_in(sorted(high))) if high else loans.clear()
+    return found.select(ROW, pl.lit("annual_rate").alias("column"), pl.col("annual_rate").alias("value"),
+                        pl.lit("rate_high").alias("code"), "enterprise_id")
+
+
 def _explain(table: str, raw: RawTable | None, found: pl.DataFrame) -> pl.DataFrame:
     """Turn (row, column, code) into the report: sheet, header as written, reason in zh and en."""
     columns = {c.name: c for c in COLUMNS[table]}
@@ -830,7 +854,7 @@ def _explain(table: str, raw: RawTable | None, found: pl.DataFrame) -> pl.DataFr
         zh, en = _message(code, columns[column])
         lookup.append({"column": column, "code": code, "reason_zh": zh, "reason_en": en,
                        "header": headers.get(column, columns[column].header_zh),
-                       "kind": KIND_SKIPPED if code == "enterprise_rejected" else KIND_ERROR,
+                       "kind": _KIND_OF_CODE.get(code, KIND_ERROR),
                        "column_order": order[column]})
     if not lookup:
         return pl.DataFrame(schema={**ERROR_SCHEMA, "sheet_order": pl.Int64, "column_order": pl.Int64})

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..results import STATUS_LABELS, Status
-from .validate import ERROR_SCHEMA, KIND_SKIPPED, Counts
+from .validate import ERROR_SCHEMA, KIND_SKIPPED, KIND_WARNING, Counts
 from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, Yuan, neutralise, yuan_text
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ OUTCOME_REJECTED = "rejected"
 _STATUS_ZH = {status.value: labels[0] for status, labels in STATUS_LABELS.items()}
 _UNIT_ZH = {"enterprise": "企业", "project": "项目", "loan": "贷款", "fund": "基金", "fund_investment": "基金投资"}
 _OUTCOME_ZH = {OUTCOME_EVALUATED: "已评估", OUTCOME_REJECTED: "已拒绝（见“错误”）"}
-_KIND_ZH = {"error": "错误", KIND_SKIPPED: "未评估（企业已拒绝）"}
+_KIND_ZH = {"error": "错误", KIND_SKIPPED: "未评估（企业已拒绝）", KIND_WARNING: "提醒（已评估，请核对）"}
 
 
 @dataclass(slots=True)
@@ -215,7 +215,8 @@ class XlsxSink:
             ["企业（输入）/ enterprises in", counts.enterprises_in, "已评估 / evaluated", counts.evaluated,
              "已拒绝 / rejected", counts.rejected],
             ["核对 / reconciles", "是 / yes" if counts.reconciles else "否 / NO", "错误 / errors", counts.errors,
-             "未评估的行（企业已拒绝）/ rows of rejected enterprises", counts.skipped],
+             "未评估的行（企业已拒绝）/ rows of rejected enterprises", counts.skipped,
+             "提醒（已评估，请核对）/ warnings (evaluated, please check)", counts.warnings],
             ["确定可获合计(元) / confirmed total", Yuan(info.money.get("confirmed_fen", 0)),
              "含待确认合计(元) / incl. to confirm", Yuan(info.money.get("potential_fen", 0))],
         ]

@@ -42,9 +42,10 @@ STALE_SECONDS = 60.0  # a heartbeat this old means the owner is gone (a dozen mi
 PROGRESS_WRITE_SECONDS = 0.25  # progress is published at most this often (each write is a file replace)
 ORPHAN_SECONDS = 3600.0  # a folder with no status this long is an upload whose process died mid-request
 JOB_ID = re.compile(r"[0-9a-f]{32}")
-# batch.validate.KIND_SKIPPED, spelt out: importing it would load the whole engine into every process that only
-# shows a job (a test keeps the two equal)
+# batch.validate.KIND_SKIPPED and KIND_WARNING, spelt out: importing them would load the whole engine into every
+# process that only shows a job (a test keeps them equal)
 SKIPPED_KIND = "skipped"
+WARNING_KIND = "warning"
 OWNER_DIED = {"zh": "处理该任务的进程已停止，结果未完成，请重新上传",
               "en": "the process running this job stopped; the results are incomplete, upload the file again"}
 
@@ -160,22 +161,27 @@ def _info_dict(info: Any) -> dict[str, Any] | None:
     if info is None:
         return None
     counts = info.counts
-    return {"counts": {name: getattr(counts, name) for name in ("enterprises_in", "evaluated", "rejected", "errors", "skipped")},
+    return {"counts": {name: getattr(counts, name) for name in ("enterprises_in", "evaluated", "rejected", "errors", "skipped",
+                                                            "warnings")},
             "notes": [list(note) for note in info.notes],
             "error_sample": [dict(error) for error in info.error_sample],
             "money": info.money if isinstance(info.money, dict) else vars(info.money)}
 
 
 def _info_view(data: dict[str, Any]) -> SimpleNamespace:
-    """The stored summary, with its sample of the 错误 sheet split into errors and rows merely not evaluated."""
-    counts = SimpleNamespace(**{"skipped": None, **data["counts"]})  # None: a job from before skipped rows were counted
+    """The stored summary, with its sample of the 错误 sheet split into errors, rows merely not evaluated, and
+    warnings (rows evaluated as given that look mistyped)."""
+    # None: a job from before these were counted
+    counts = SimpleNamespace(**{"skipped": None, "warnings": None, **data["counts"]})
     sample = data["error_sample"]
-    # the sheet also lists the fine rows of rejected enterprises, which are not errors and not in counts.errors
-    errors = [row for row in sample if row.get("kind") != SKIPPED_KIND]
+    # the sheet also lists the fine rows of rejected enterprises and the warnings, neither in counts.errors
+    errors = [row for row in sample if row.get("kind") not in (SKIPPED_KIND, WARNING_KIND)]
     skipped = [row for row in sample if row.get("kind") == SKIPPED_KIND]
+    warnings = [row for row in sample if row.get("kind") == WARNING_KIND]
     money = data.get("money") or {"confirmed_fen": 0, "potential_fen": 0, "by_scheme": []}  # a job of before
     return SimpleNamespace(counts=counts, notes=[tuple(note) for note in data["notes"]], error_sample=sample,
-                           error_rows=errors, skipped_rows=skipped, all_errors_shown=len(errors) >= counts.errors,
+                           error_rows=errors, skipped_rows=skipped, warning_rows=warnings,
+                           all_errors_shown=len(errors) >= counts.errors,
                            money=SimpleNamespace(**money))
 
 
