@@ -19,7 +19,7 @@ from .dates import quarter_end
 from .errors import CalendarNotPublished, InputError, Problem
 from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
 from .money import apply_rate, format_rate, grouped_yuan
-from .profile import Profile, parse_profile
+from .profile import IMPLAUSIBLE_RATE, Profile, parse_profile
 from .results import Computation, Result, Status, Step
 from .scheme_files import (
     AnnualPercentWithCap,
@@ -661,12 +661,22 @@ def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str 
             f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
     _explain_subsidies(best, version, paid)
     track_note = {"kind": "track", "zh": note_zh, "en": note_en}
+    rates = {loan.id: loan.annual_rate for loan in profile.loans}
     for result in best.results:
-        result.notes = [track_note, *plan.notes]
+        result.notes = [track_note, *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
         result.extra["track"] = track.id
         if version is None:
             result.status, result.amount_fen = _NOT_IN_FORCE, None
     return best.results
+
+
+def _implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
+    """A check note for a loan rate above profile.IMPLAUSIBLE_RATE: evaluated as given, but likely mistyped."""
+    if rate is None or rate <= IMPLAUSIBLE_RATE:
+        return []
+    shown = format_rate(rate)
+    return [{"kind": "check", "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
+             "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as 0.45?); computed as given"}]
 
 
 class _LoanCheck:

@@ -35,6 +35,11 @@ from .errors import InputError, Problem
 from .money import MoneyError, fen_to_yuan, parse_decimal, yuan_to_fen
 
 MAX_YUAN = 10**13  # ten trillion yuan: far beyond any real firm; bounds arithmetic on hostile input
+# Not from a policy: a plausibility bound on a loan's annual rate. Bank loans in China are priced near the LPR
+# (3–4%); even private lending is protected by the courts only up to four times the LPR. A rate above this is
+# far more likely 4.5% typed as 0.45 than a real loan, and it multiplies an interest subsidy: such a loan is
+# evaluated as given, with a warning.
+IMPLAUSIBLE_RATE = Decimal("0.24")
 
 
 # An amount written as text, exactly as the JSON Schema states it, so that every string the schema allows is

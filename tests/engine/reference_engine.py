@@ -655,8 +655,16 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
             f"{o['track'].label_zh}路径可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
         note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
             f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan" for o in others) + ")"
+    rates = {loan.id: loan.annual_rate for loan in profile.loans}
     for result in best["results"]:
         result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})
+        rate = rates.get(result.unit_id)
+        if rate is not None and rate > Decimal("0.24"):  # profile.IMPLAUSIBLE_RATE, written out
+            shown = format_rate(rate)
+            result.notes.append({"kind": "check",
+                                 "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
+                                 "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as "
+                                       "0.45?); computed as given"})
         result.extra["track"] = best["track"].id
         if version is None:
             result.status, result.amount_fen = Status.not_in_force, None

@@ -252,6 +252,20 @@ def test_a_date_that_does_not_exist_is_told_apart_from_one_written_wrong(tmp_pat
     assert "Input should" not in lines[0]  # our words, not the validation library's
 
 
+@pytest.mark.parametrize(("rate", "noted"), [("0.45", True), ("0.24", False)])
+def test_an_implausibly_high_loan_rate_is_computed_as_given_with_a_note(tmp_path: Path, rate: str, noted: bool) -> None:
+    document = json.loads((examples_dir() / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    document["loans"][0]["annual_rate"] = rate
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = run("evaluate", str(path), "--as-of", AS_OF, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    loan = next(r for r in json.loads(result.stdout)["results"]
+                if r["scheme_id"] == "gd/loan-interest-subsidy" and r["unit_id"] == document["loans"][0]["id"])
+    checks = [n for n in loan["notes"] if n["kind"] == "check"]
+    assert len(checks) == int(noted) and (not noted or "45%" in checks[0]["zh"] and "above 24%" in checks[0]["en"])
+
+
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:
     _profile_problem(_enterprise(revenue_yaun="100"), tmp_path, "$.enterprise.revenue_yaun", "不认识的字段")
 

@@ -200,6 +200,18 @@ def test_english_size_bounds_are_in_yuan_not_in_ten_thousands():
     assert en == "staff ≥ 20 persons, revenue ≥ ¥3,000,000, assets ≥ ¥50,000,000"
 
 
+def test_an_implausible_loan_rate_is_flagged_open_on_its_card(client: TestClient):
+    from incentives.resources import examples_dir
+
+    document = json.loads((examples_dir() / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    document["loans"][0]["annual_rate"] = "0.45"
+    for headers in ({}, HX):  # the full page and the htmx fragment render cards in two ways: both flag it
+        page = client.post("/profile/import", data={"as_of": AS_OF}, headers=headers, files={
+            "profile_file": ("p.json", json.dumps(document).encode(), "application/json")}).text
+        assert page.count('class="tag tag-check">请核对<') == 1 and '<details class="notes" open>' in page
+        assert "年利率 45% 高于 24%" in page
+
+
 def test_importing_broken_json_says_why(client: TestClient):
     response = client.post("/profile/import", files={"profile_file": ("p.json", b"{oops", "application/json")})
     assert response.status_code == 400 and "不是有效的 JSON" in response.text

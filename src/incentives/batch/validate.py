@@ -25,7 +25,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from .. import industry as industry_table
 from .. import regions as region_table
-from ..profile import MAX_YUAN
+from ..profile import IMPLAUSIBLE_RATE, MAX_YUAN
 from . import clean_cells
 from .readers import COLUMNS, ROW, SHEET_ZH, TABLES, RawInput, RawTable
 from .tables import Column, Tables, schema
@@ -38,11 +38,7 @@ ERROR_SCHEMA = {
 }
 KIND_ERROR = "error"  # the cell or row itself is wrong
 KIND_SKIPPED = "skipped"  # the row is fine but its enterprise was rejected, so it was not evaluated
-KIND_WARNING = "warning"  # the row was evaluated as given, but a value looks mistyped: worth a second look
-# Not from a policy: a plausibility bound. Bank loans in China are priced near the LPR (3–4%); even private
-# lending is protected by the courts only up to four times the LPR. A rate above this is far more likely 4.5%
-# typed as 0.45 than a real loan, and it multiplies an interest subsidy.
-IMPLAUSIBLE_RATE = Decimal("0.24")
+KIND_WARNING = "warning"  # the row was evaluated as given, but a value looks mistyped (profile.IMPLAUSIBLE_RATE)
 
 # Chinese labels accepted in place of the codes (and shown in the template's drop-down lists).
 ENUM_LABELS_ZH: dict[str, str] = {

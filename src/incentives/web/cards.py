@@ -51,6 +51,7 @@ class _Texts:
         self.not_met = text("not met")
         self.to_confirm = text("to confirm")
         self.notes = text("Notes and assumptions")
+        self.please_check = text("Please check")
         self.assumption = text("Assumption")
         self.in_force = text("In force")
         self.open_ended = text("open-ended")
@@ -266,12 +267,16 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
     out.append("</ul>\n  </details>\n")
     notes = r.get("notes")
     if notes:
-        out.append(f'  <details class="notes"><summary>{t.notes} ({len(notes)})</summary>\n    <ul>')
+        # a note asking to check an input is shown open: it may change the amount above it
+        opened = " open" if any(note.get("kind") == "check" for note in notes) else ""
+        out.append(f'  <details class="notes"{opened}><summary>{t.notes} ({len(notes)})</summary>\n    <ul>')
         for note in notes:
             kind = note.get("kind")
             out.append(f'<li class="note note-{_e(kind)}">')
             if kind == "assumption":
                 out.append(f'<span class="tag">{t.assumption}</span>')
+            elif kind == "check":
+                out.append(f'<span class="tag tag-check">{t.please_check}</span>')
             out.append(f"      {_e(note.get('zh') if is_zh else note.get('en'))}")
             confidence = note.get("confidence")
             if confidence:
