@@ -9,14 +9,12 @@ import argparse
 import atexit
 import gc
 import json
-import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +35,9 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         # 2026-02-30 has the right form: saying it is not YYYY-MM-DD would send the user looking at the format
-        if _ISO_DAY.fullmatch(text):
+        from .dates import written_as_iso_day
+
+        if written_as_iso_day(text):
             raise argparse.ArgumentTypeError(
                 f"“{text}”不是真实存在的日期（格式 YYYY-MM-DD 无误，但没有这一天）/ '{text}' is not a real date "
                 f"(the YYYY-MM-DD form is right, but there is no such day)") from None

@@ -6,9 +6,18 @@ Used by every scheme (in-force checks), the deadline calculator and the interest
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, timedelta
 
 from .errors import CalendarNotPublished
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # [0-9]: \d matches other scripts' digits
+
+
+def written_as_iso_day(text: str) -> bool:
+    """YYYY-MM-DD in form, whether or not the day exists: told apart so that 2026-02-30 is called a day that does
+    not exist, not a date written wrong."""
+    return _ISO_DAY.fullmatch(text) is not None
 
 
 def in_force(on: date, start: date, end: date | None) -> bool:

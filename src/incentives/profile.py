@@ -31,6 +31,7 @@ from pydantic import (
 from . import industry as industry_table
 from . import regions as region_table
 from . import uscc as uscc_code
+from .dates import written_as_iso_day
 from .errors import InputError, Problem
 from .money import MoneyError, fen_to_yuan, parse_decimal, yuan_to_fen
 
@@ -448,7 +449,7 @@ _DATE_ERRORS = frozenset({"date_type", "date_parsing", "date_from_datetime_parsi
 
 def _date_problem(value: Any) -> tuple[str, str]:
     """A date that is written right but does not exist (2025-02-29) is told apart from one written wrong."""
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*", value):
+    if isinstance(value, str) and written_as_iso_day(value.strip()):
         return (f"日期“{value.strip()}”不存在（格式正确，但没有这一天）",
                 f"the date '{value.strip()}' does not exist (the form is right, but there is no such day)")
     return "必须是 YYYY-MM-DD 格式的日期", "must be a date written YYYY-MM-DD"

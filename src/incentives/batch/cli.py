@@ -69,17 +69,23 @@ def _run(args: argparse.Namespace) -> int:
     counts = info.counts
     for zh, en in info.notes:
         print(f"{zh} / {en}", file=sys.stderr)
-    skipped_zh = f"，另有 {counts.skipped} 行因企业被拒绝未评估" if counts.skipped else ""
-    skipped_en = (f", and {counts.skipped} {'row' if counts.skipped == 1 else 'rows'} of rejected enterprises not "
-                  "evaluated") if counts.skipped else ""
-    if counts.warnings:  # evaluated, but worth a second look (见“错误”表)
-        skipped_zh += f"；提醒 {counts.warnings} 条（已评估，请核对）"
-        skipped_en += f"; {counts.warnings} {'warning' if counts.warnings == 1 else 'warnings'} (evaluated, please check)"
+    # rows of rejected enterprises and warnings are listed in 错误 too, but are not errors: said apart
+    more_zh = more_en = ""
+    if counts.skipped:
+        more_zh += f"，另有 {counts.skipped} 行因企业被拒绝未评估"
+        more_en += f", and {_counted(counts.skipped, 'row')} of rejected enterprises not evaluated"
+    if counts.warnings:
+        more_zh += f"；提醒 {counts.warnings} 条（已评估，请核对）"
+        more_en += f"; {_counted(counts.warnings, 'warning')} (evaluated, please check)"
     print(f"企业 {counts.enterprises_in} 家：已评估 {counts.evaluated}，已拒绝 {counts.rejected}；错误 {counts.errors} 条"
-          f"{skipped_zh} / enterprises in {counts.enterprises_in}: evaluated {counts.evaluated}, rejected "
-          f"{counts.rejected}; {counts.errors} {'error' if counts.errors == 1 else 'errors'}{skipped_en} -> {args.output} ({info.seconds:.1f} s)",
+          f"{more_zh} / enterprises in {counts.enterprises_in}: evaluated {counts.evaluated}, rejected "
+          f"{counts.rejected}; {_counted(counts.errors, 'error')}{more_en} -> {args.output} ({info.seconds:.1f} s)",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class _progress_bar:

@@ -94,9 +94,8 @@ class BatchResult:
         from .totals import SCHEME_TOTALS_SCHEMA, scheme_totals
 
         found = scheme_totals(self.hits, "order", ELIGIBLE, NEEDS_CONFIRMATION)
-        ids = [s.id for s in self.catalogue.schemes]
-        return found.with_columns(pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
-                                  .alias("scheme_id")).select(list(SCHEME_TOTALS_SCHEMA))
+        return found.with_columns(_scheme_id_of_order(self.catalogue).alias("scheme_id")).select(
+            list(SCHEME_TOTALS_SCHEMA))
 
     @cached_property
     def details(self) -> pl.DataFrame:
@@ -379,15 +378,22 @@ def hits(evaluated: dict[str, Evaluated]) -> pl.DataFrame:
     for ev, plan in in_order:
         s, a = status_column(plan.order), amount_column(plan.order)
         # the unit's id, so that two projects under one scheme can be told apart in the summary's top schemes
-        unit = (ev.facts.get_column("unit_id") if "unit_id" in ev.facts.columns
-                else pl.repeat(None, ev.wide.height, dtype=pl.String, eager=True)).alias("unit_id")
-        parts.append(ev.wide.lazy().with_columns(unit).filter(pl.col(s) <= NEEDS_CONFIRMATION)
+        wide, unit = ev.wide.lazy(), pl.lit(None, dtype=pl.String)
+        if "unit_id" in ev.facts.columns:
+            wide, unit = wide.with_columns(ev.facts.get_column("unit_id")), pl.col("unit_id")
+        parts.append(wide.filter(pl.col(s) <= NEEDS_CONFIRMATION)
                      .select(ROW, pl.lit(plan.order, dtype=pl.Int32).alias("order"), pl.col(s).alias("status"),
-                             pl.col(a).alias("amount_fen"), "unit_id"))
+                             pl.col(a).alias("amount_fen"), unit.alias("unit_id")))
     if not parts:
         return pl.DataFrame(schema={ROW: pl.UInt32, "order": pl.Int32, "status": pl.UInt8, "amount_fen": pl.Int64,
                                     "unit_id": pl.String})
     return pl.concat(parts).collect()
+
+
+def _scheme_id_of_order(cat: Catalogue) -> pl.Expr:
+    """The hits' `order` column (a scheme's place in the catalogue) as the scheme's id."""
+    ids = [s.id for s in cat.schemes]
+    return pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
 
 
 def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
@@ -399,8 +405,7 @@ def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
     sort on three keys. Then the rank is the distance to the run's first row and the text joins the next two
     rows of the run: no grouping, and no text for the rows beyond three.
     """
-    ids = [s.id for s in cat.schemes]
-    names = pl.col("order").replace_strict(list(range(len(ids))), ids, return_dtype=pl.String)
+    names = _scheme_id_of_order(cat)
     # a potential amount is not money yet: said so, or the reader would add it to the confirmed ones
     mark = pl.when(pl.col("status") == NEEDS_CONFIRMATION).then(pl.lit(TO_CONFIRM_MARK)).otherwise(pl.lit(""))
     amount = pl.col("amount_fen")

@@ -8,7 +8,6 @@ its job ends; the results workbook is kept for download until newer jobs push it
 
 from __future__ import annotations
 
-import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from .batch_jobs import KEEP_JOBS, BatchJob, BatchQueue, upload_path
+from ..dates import written_as_iso_day
 from .config import DEFAULT_BATCH_UPLOAD_BYTES, readable_size
 from .labels import N_
 from .rendering import add_nav_link, render
@@ -45,12 +45,11 @@ def _page(request: Request, problem: dict[str, str] | None = None, status_code: 
                                           "accepted": ", ".join(ACCEPTED_SUFFIXES)}, status_code=status_code)
 
 
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _date_problem(text: str) -> dict[str, str]:
     """Why an evaluation date was refused: 2026-02-30 has the right form, so the form is not what to fix."""
-    if _ISO_DAY.fullmatch(text):
+    if written_as_iso_day(text):
         return {"zh": f"评估日 {text} 不是真实存在的日期（格式 YYYY-MM-DD 无误，但没有这一天）",
                 "en": f"the evaluation date {text} is not a real date (the YYYY-MM-DD form is right, but there is "
                       "no such day)"}

@@ -93,13 +93,6 @@ def _esc(value: Any) -> str:
     return str(escape(value))
 
 
-def chart_amount(fen: int, zh: bool) -> str:
-    """An amount as a chart writes it (money.format_glance: 万元 for Chinese readers, ¥…K / ¥…M for English ones,
-    who do not count in ten thousands). Rounded for display; the exact amount is in the table or card next to
-    the chart."""
-    return format_glance(fen, zh)
-
-
 def award_chart(result: dict[str, Any], labels: dict[str, str], *, zh: bool) -> Markup:
     """Award against base: the line rises at the rate, kinks flat at the cap; the user's point and headroom.
     `zh` picks how amounts are written, as the labels' language does (required, so no caller forgets it)."""
@@ -135,7 +128,7 @@ def award_chart(result: dict[str, Any], labels: dict[str, str], *, zh: bool) -> 
     if cap is not None:
         parts.append(f'<line class="chart-cap" x1="{frame.left}" y1="{cap_y}" x2="{frame.right}" y2="{cap_y}"/>')
         parts.append(f'<text class="chart-label" x="{frame.left + 4}" y="{cap_y - 5}">'
-                     f'{_esc(labels["cap"])} {_esc(chart_amount(cap, zh))}</text>')
+                     f'{_esc(labels["cap"])} {_esc(format_glance(cap, zh))}</text>')
     if kink is not None:
         parts.append(f'<circle class="chart-kink" cx="{frame.x(kink)}" cy="{cap_y}" r="3"/>')
     headroom = result.get("headroom_fen")
@@ -145,15 +138,15 @@ def award_chart(result: dict[str, Any], labels: dict[str, str], *, zh: bool) -> 
         middle = (amount_y + cap_y) // 2
         anchor, dx = ("end", -6) if base_x > frame.width // 2 else ("start", 6)
         parts.append(f'<text class="chart-label chart-headroom-label" x="{base_x + dx}" y="{middle}" '
-                     f'text-anchor="{anchor}">{_esc(labels["headroom"])} {_esc(chart_amount(headroom, zh))}</text>')
+                     f'text-anchor="{anchor}">{_esc(labels["headroom"])} {_esc(format_glance(headroom, zh))}</text>')
     you_x, you_y = base_x, amount_y
     anchor = "end" if you_x > frame.width * 2 // 3 else "start"
     dx = -8 if anchor == "end" else 8
     parts.append(f'<circle class="chart-point" cx="{you_x}" cy="{you_y}" r="5"/>')
     parts.append(f'<text class="chart-label chart-point-label" x="{you_x + dx}" y="{min(you_y + 16, frame.bottom - 4)}" '
-                 f'text-anchor="{anchor}">{_esc(labels["you"])} {_esc(chart_amount(amount, zh))}</text>')
+                 f'text-anchor="{anchor}">{_esc(labels["you"])} {_esc(format_glance(amount, zh))}</text>')
     parts.append(f'<text class="chart-axis-label" x="{frame.right}" y="{frame.height - 8}" text-anchor="end">'
-                 f'{_esc(labels["x"])} → {_esc(chart_amount(base, zh))}</text>')
+                 f'{_esc(labels["x"])} → {_esc(format_glance(base, zh))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -213,9 +206,9 @@ def scheme_bars(schemes: Sequence[dict[str, Any]], labels: dict[str, str], zh: b
         if potential > confirmed:
             parts.append(f'<rect class="chart-bar-potential" x="{left + confirmed}" y="{top + 17}" '
                          f'width="{potential - confirmed}" height="12"/>')
-        amounts = [chart_amount(scheme["eligible_fen"], zh)] if scheme["eligible_fen"] else []
+        amounts = [format_glance(scheme["eligible_fen"], zh)] if scheme["eligible_fen"] else []
         if scheme["to_confirm_fen"]:
-            amounts.append(f'{chart_amount(scheme["to_confirm_fen"], zh)} {labels["to_confirm"]}')
+            amounts.append(f'{format_glance(scheme["to_confirm_fen"], zh)} {labels["to_confirm"]}')
         amounts = " + ".join(amounts)
         parts.append(f'<text class="chart-label" x="{left + potential + 6}" y="{top + 27}">{_esc(amounts)}</text>')
     legend = height - 8
@@ -235,4 +228,4 @@ def _percent(value: str) -> str:
     return format_rate(Decimal(value))
 
 
-__all__ = ["award_chart", "chart_amount", "has_award_chart", "rate_chart", "scheme_bars"]
+__all__ = ["award_chart", "has_award_chart", "rate_chart", "scheme_bars"]
