@@ -659,15 +659,66 @@ def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str 
             f"{scheme.tracks[o.index].label_zh}路径可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
         note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
             f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
-    _explain_subsidies(best, version, paid)
+    fallbacks = _fallbacks(best, options, version, paid)
+    _explain_subsidies(best.pending + [(result, loan, segments) for result, loan, segments, _, _ in fallbacks],
+                       best.allocated, best.cap, version, paid)
     track_note = {"kind": "track", "zh": note_zh, "en": note_en}
     rates = {loan.id: loan.annual_rate for loan in profile.loans}
+    results = list(best.results)
     for result in best.results:
         result.notes = [track_note, *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
         result.extra["track"] = track.id
         if version is None:
             result.status, result.amount_fen = _NOT_IN_FORCE, None
-    return best.results
+    for result, _, _, index, position in fallbacks:
+        other = scheme.tracks[index]
+        result.notes = [_fallback_note(track, other), *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
+        result.extra["track"] = other.id
+        results[position] = result
+    return results
+
+
+def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,
+               paid: dict[int, int]) -> list[tuple[Result, Any, list[Any], int, int]]:
+    """The loans that fail on the chosen track but are still to confirm on another: (result on that track, loan,
+    segments, that track's index, the loan's place among the results).
+
+    Whether the enterprise may join that track is not known (a blank HNTE cell, say), so the loan is not
+    ruled out: it is to confirm, on the first such track. It is granted what the yearly cap leaves after the
+    chosen track's loans, in issue order, so the enterprise's amounts still add up to at most the cap.
+    """
+    if version is None:
+        return []
+    found = []
+    for position, result in enumerate(best.results):
+        if result.status is not _INELIGIBLE:
+            continue
+        for option in options:
+            if option is not best and option.results[position].status is _NEEDS_CONFIRMATION:
+                entry = next(e for e in option.pending if e[0] is option.results[position])
+                found.append((*entry, option.index, position))
+                break
+    if not found:
+        return found
+    used = dict(paid)
+    for granted in best.allocated.values():
+        for year, amount in granted.items():
+            used[year] = used.get(year, 0) + amount
+    found.sort(key=lambda item: (item[1].issue_date, item[1].id))
+    allocated = allocate_annual_cap([(loan.id, segments) for _, loan, segments, _, _ in found], best.cap, used)
+    for result, loan, *_ in found:
+        result.amount_fen = sum(allocated[loan.id].values())
+        best.allocated[loan.id] = allocated[loan.id]
+    return found
+
+
+def _fallback_note(chosen: Any, other: Any) -> dict[str, str]:
+    return {"kind": "track",
+            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
+                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
+            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{other.label_en}' track, to be "
+                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
+                  f"'{chosen.label_en}' track's loans"}
 
 
 def _implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
@@ -783,16 +834,16 @@ def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | No
     return _TrackOption(index, results, pending, allocated, cap)
 
 
-def _explain_subsidies(option: _TrackOption, version: Any, paid: dict[int, int]) -> None:
-    """The chosen track's arithmetic per loan: the yearly segments, the cap and the room left under it."""
-    cap, allocated = option.cap, option.allocated
-    for result, loan, segments in option.pending:
+def _explain_subsidies(pending: list[tuple[Result, Any, list[Any]]], allocated: dict[str, dict[int, int]], cap: int,
+                       version: Any, paid: dict[int, int]) -> None:
+    """The granted loans' arithmetic: the yearly segments, the cap and the room left under it by all of them."""
+    for result, loan, segments in pending:
         granted = allocated[loan.id]
         result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}
-        for _, other, _ in option.pending:
+        for _, other, _ in pending:
             for year, amount in allocated[other.id].items():
                 if year in used:
                     used[year] += amount

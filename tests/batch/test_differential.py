@@ -103,6 +103,27 @@ ACROSS_NEW_YEAR = _population(
      "awards": [{"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "15000000", "date": "2026-05-01"}]},
 )
 
+# a manufacturer whose HNTE status is blank: its working-capital loans fail on the manufacturing track and are to
+# confirm on the high-tech one, in the room the fixed-asset loans leave (all of it, some, none)
+_GD_FIRM = {"name": "广州D", "region": GUANGZHOU, "industry_code": "3311", "certifications": {"hnte": None},
+            "declarations": {"on_dishonesty_list": False, "main_business_encouraged": True}}
+
+
+def _gd_loan(lid: str, principal: str, loan_type: str, issued: str) -> dict[str, Any]:
+    return {"id": lid, "principal_yuan": principal, "annual_rate": "0.03", "issue_date": issued,
+            "maturity_date": "2029-07-01", "loan_type": loan_type, "purpose": "rd", "region_of_use": GUANGZHOU,
+            "claimed_under_other_policy": False}
+
+
+OTHER_TRACK = _population(
+    {"enterprise": _GD_FIRM,
+     "loans": [_gd_loan("L0", "1200000000", "fixed_asset", "2026-01-01"),
+               _gd_loan("L1", "600000000", "working_capital", "2026-03-01"),
+               _gd_loan("L2", "600000000", "working_capital", "2026-02-01"),
+               _gd_loan("L3", "100000000", "working_capital", "2025-08-01")],
+     "awards": [{"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "1000000", "date": "2026-02-01"}]},
+    {"enterprise": _GD_FIRM, "loans": [_gd_loan("L0", "100000000", "working_capital", "2026-03-01")]},
+)
 
 @given(populations())
 @example((date(2026, 6, 1), AT_CAPS))
@@ -110,6 +131,7 @@ ACROSS_NEW_YEAR = _population(
 @example((date(2026, 8, 1), ACROSS_NEW_YEAR))
 @example((date(2025, 4, 30), ACROSS_NEW_YEAR))
 @example((date(2029, 1, 1), AT_CAPS))
+@example((date(2026, 8, 1), OTHER_TRACK))
 def test_columnar_equals_scalar_for_every_scheme_and_unit(case: tuple[date, list[tuple[str, Profile]]]) -> None:
     as_of, population = case
     assert_same(as_of, population)

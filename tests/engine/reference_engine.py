@@ -668,7 +668,75 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
         result.extra["track"] = best["track"].id
         if version is None:
             result.status, result.amount_fen = Status.not_in_force, None
-    return best["results"]
+    if version is None:
+        return best["results"]
+    return _with_fallbacks(best, options, version, paid, rates)
+
+
+def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version: Any, paid: dict[int, int],
+                    rates: dict[str, Decimal]) -> list[Result]:
+    """A loan that fails on the chosen track but is to confirm on another is to confirm (on the first such
+    track), granted what the yearly cap leaves after the chosen track's loans, in issue order; every granted
+    loan's room is then worked out again over all of them."""
+    results = list(best["results"])
+    taken = []  # (place, result on the other track, the other track)
+    for place, result in enumerate(results):
+        if result.status is not Status.ineligible:
+            continue
+        for option in options:
+            if option is not best and option["results"][place].status is Status.needs_confirmation:
+                taken.append((place, option["results"][place], option["track"]))
+                break
+    if not taken:
+        return results
+    used: dict[int, int] = dict(paid)
+    for result in results:
+        for year, amount in result.extra.get("by_year_fen", {}).items():
+            used[int(year)] = used.get(int(year), 0) + amount
+    loans = {loan.id: loan for loan in best["loans"]}
+    cap = version.annual_cap_per_enterprise.fen
+    for place, result, track in sorted(taken, key=lambda t: (loans[t[1].unit_id].issue_date, t[1].unit_id)):
+        loan = loans[result.unit_id]
+        segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
+                                    version.share.rate, version.subsidy_months.value, version.rounding)
+        granted = {}
+        for segment in segments:
+            room = max(cap - used.get(segment.year, 0), 0)
+            granted[segment.year] = granted.get(segment.year, 0) + min(segment.subsidy_fen, room)
+            used[segment.year] = used.get(segment.year, 0) + min(segment.subsidy_fen, room)
+        result.amount_fen = sum(granted.values())
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
+        result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
+                                    cite=version.annual_cap_per_enterprise.cite))
+        result.cap_fen = cap
+        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
+        result.rate = format(version.share.rate, "f")
+        result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
+        result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
+        result.extra["track"] = track.id
+        chosen = best["track"]
+        result.notes.insert(0, {
+            "kind": "track",
+            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{track.label_zh}”路径申报，本笔贷款可能获得贴息，"
+                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
+            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{track.label_en}' track, to be "
+                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
+                  f"'{chosen.label_en}' track's loans"})
+        rate = rates.get(result.unit_id)
+        if rate is not None and rate > Decimal("0.24"):
+            shown = format_rate(rate)
+            result.notes.append({"kind": "check",
+                                 "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
+                                 "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as "
+                                       "0.45?); computed as given"})
+        results[place] = result
+    # the room left is over every granted loan, the chosen track's and these
+    for result in results:
+        if result.amount_fen is not None and result.status in (Status.eligible, Status.needs_confirmation):
+            years = [int(y) for y in result.extra["by_year_fen"]]
+            result.headroom_fen = min((cap - used.get(y, 0) for y in years), default=cap)
+    return results
 
 
 def _failed_count(result: Result) -> int:
@@ -735,7 +803,7 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
     eligible = sum(r.amount_fen or 0 for r in results if r.status is Status.eligible)
     potential = sum(r.amount_fen or 0 for r in results if r.status in (Status.eligible, Status.needs_confirmation))
     return {"track": track, "results": results, "eligible": eligible, "potential": potential,
-            "index": index}
+            "index": index, "loans": profile.loans}
 
 
 def _issue_window(version: Any, issued: date) -> list[ConditionResult]:

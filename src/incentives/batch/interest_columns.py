@@ -7,7 +7,9 @@ Mirrors evaluate._interest_subsidy:
   the difference of the running total rounded once (interest_subsidy.subsidy_segments), in Int128 integers;
 - the per-enterprise yearly room (cap − awards already paid that year) is filled loan by loan: eligible loans
   first, then those to confirm, each by issue date and id (allocate_annual_cap);
-- the enterprise is put on the track that pays most (confirmed, then potential; the earlier track on a tie).
+- the enterprise is put on the track that pays most (confirmed, then potential; the earlier track on a tie);
+- a loan that fails on that track but is to confirm on another is to confirm, granted what the yearly room
+  leaves after the chosen track's loans.
 """
 
 from __future__ import annotations
@@ -116,33 +118,81 @@ def _allocate(segments: pl.DataFrame, status: pl.Series, paid: pl.LazyFrame, cap
 
 
 def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Per loan (in loan-frame order): status, amount, cap, binding, headroom and the chosen track's index."""
+    """Per loan (in loan-frame order): status, amount, cap, binding, headroom and the track that explains it."""
     n_tracks = len(plan.tracks)
     statuses = loans.lazy().select(*[_status(all_of(t)).alias(f"_s{i}") for i, t in enumerate(plan.tracks)]).collect()
     per_loan = take(loans, [ROW, UNIT_ROW]).hstack(statuses.get_columns())  # as they are: see take
+    n = per_loan.height
+    granted: list[pl.DataFrame] = []
     if plan.version is None:
         # nothing is paid out of force; the track only decides which conditions explain the result
-        for i in range(n_tracks):
-            per_loan = per_loan.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"_a{i}"),
-                                             pl.lit(None, dtype=pl.Boolean).alias(f"_b{i}"),
-                                             pl.lit(None, dtype=pl.Int64).alias(f"_h{i}"))
-        cap = None
+        per_loan = per_loan.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"_a{i}") for i in range(n_tracks))
     else:
         cap = plan.version.annual_cap_per_enterprise.fen
         # only loans still in play on some track have a subsidy to compute
         in_play = pl.any_horizontal([statuses[f"_s{i}"] <= NEEDS_CONFIRMATION for i in range(n_tracks)])
         segments = _segments(take(loans, list(INTEREST_COLUMNS)).filter(statuses.select(in_play).to_series()), plan.version)
         paid = _paid_by_year(awards, plan.scheme.id, as_of)
-    for i in range(n_tracks if plan.version is not None else 0):
-        granted = _allocate(segments, statuses[f"_s{i}"], paid, cap)
-        used = granted.group_by(ROW, "_year").agg((pl.col("_granted").sum() + pl.col("_paid").fill_null(0).first()).alias("_used"))
-        by_loan = (granted.join(used, on=[ROW, "_year"], how="left")
-                   .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias(f"_a{i}"),
-                                           (pl.col("_granted") < pl.col("_seg")).any().alias(f"_b{i}"),
-                                           (cap - pl.col("_used")).min().alias(f"_h{i}")))
-        n = per_loan.height
-        per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in (f"_a{i}", f"_b{i}", f"_h{i}"))
-    # choose the track per enterprise: the best of the viable tracks (any loan not ineligible), else the first
+        for i in range(n_tracks):
+            granted.append(_allocate(segments, statuses[f"_s{i}"], paid, cap))
+            by_loan = granted[i].group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias(f"_a{i}"))
+            per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[f"_a{i}"]))
+    chosen = _chosen_track(per_loan, n_tracks)
+
+    def pick(prefix: str, track: pl.Expr) -> pl.Expr:
+        expr = pl.col(f"{prefix}0")
+        for i in range(1, n_tracks):
+            expr = pl.when(track == i).then(pl.col(f"{prefix}{i}")).otherwise(expr)
+        return expr
+
+    per_loan = per_loan.with_columns(chosen.alias("_chosen"))
+    if plan.version is None:
+        # where no track fits, the track only picks the explanation: explain.py chooses it (closest_track)
+        return per_loan.select(pl.lit(NOT_IN_FORCE, dtype=pl.UInt8).alias("status"),
+                               *[pl.lit(None, dtype=dtype).alias(name) for name, dtype in
+                                 (("amount", pl.Int64), ("cap", pl.Int64), ("binding", pl.Boolean),
+                                  ("headroom", pl.Int64))],
+                               pl.col("_chosen").alias("track"), pl.col(ROW))
+    # a loan that fails on the chosen track but is to confirm on another is to confirm, on the first such track
+    # (evaluate._fallbacks): granted what the yearly cap leaves after the chosen track's loans
+    fallback = pl.lit(None, dtype=pl.UInt8)
+    for i in reversed(range(n_tracks)):
+        fallback = pl.when((pl.col("_chosen") != i) & (pl.col(f"_s{i}") == NEEDS_CONFIRMATION)) \
+            .then(pl.lit(i, dtype=pl.UInt8)).otherwise(fallback)
+    fallback = pl.when(pick("_s", pl.col("_chosen")) == INELIGIBLE).then(fallback)
+    per_loan = per_loan.with_columns(fallback.alias("_fallback"))
+    track = pl.coalesce("_fallback", "_chosen")
+    status = pl.when(pl.col("_fallback").is_not_null()).then(pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8)) \
+        .otherwise(pick("_s", pl.col("_chosen")))
+    chosen_loan = per_loan.get_column("_chosen")
+    kept = pl.concat([g.filter(chosen_loan.gather(g.get_column(UNIT_ROW)) == i) for i, g in enumerate(granted)])
+    kept = kept.select(ROW, UNIT_ROW, "_year", "_seg", "_granted")
+    fallbacks = per_loan.get_column("_fallback")
+    if fallbacks.null_count() < n:
+        used = kept.lazy().group_by(ROW, "_year").agg(pl.col("_granted").sum().alias("_used"))
+        room_taken = (pl.concat([used, paid.rename({"_paid": "_used"})]).group_by(ROW, "_year")
+                      .agg(pl.col("_used").sum().alias("_paid")))
+        to_confirm = pl.when(fallbacks.is_not_null()).then(NEEDS_CONFIRMATION).otherwise(INELIGIBLE)
+        extra = _allocate(segments, pl.select(to_confirm.cast(pl.UInt8)).to_series(), room_taken, cap)
+        kept = pl.concat([kept, extra.select(kept.columns)])
+    used = kept.lazy().group_by(ROW, "_year").agg(pl.col("_granted").sum().alias("_used")).join(
+        paid, on=[ROW, "_year"], how="left").select(ROW, "_year", pl.col("_used") + pl.col("_paid").fill_null(0))
+    by_loan = (kept.lazy().join(used, on=[ROW, "_year"], how="left")
+               .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias("_amount"),
+                                       (pl.col("_granted") < pl.col("_seg")).any().alias("_binding"),
+                                       (cap - pl.col("_used")).min().alias("_headroom")).collect())
+    per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in ("_amount", "_binding", "_headroom"))
+    in_play = status <= NEEDS_CONFIRMATION
+    return per_loan.select(status.alias("status"), pl.when(in_play).then(pl.col("_amount")).alias("amount"),
+                           pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
+                           pl.when(in_play).then(pl.col("_binding")).alias("binding"),
+                           pl.when(in_play).then(pl.col("_headroom")).alias("headroom"), track.alias("track"),
+                           pl.col(ROW))
+
+
+def _chosen_track(per_loan: pl.DataFrame, n_tracks: int) -> pl.Series:
+    """Per loan, its enterprise's track: the best of the viable ones (any loan not ineligible; confirmed money,
+    then potential, then the earlier track), null where none is viable."""
     # a loan ineligible on every track adds nothing to any total: leave it out of the grouping
     in_any = pl.any_horizontal([pl.col(f"_s{i}") != INELIGIBLE for i in range(n_tracks)])
     totals = per_loan.filter(in_any).group_by(ROW).agg(
@@ -162,22 +212,7 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
                                 pl.when(better).then(pl.col(f"_p{i}")).otherwise(best_p))
     choice = totals.select(ROW, best.alias("track"))
     n_enterprises = int(per_loan[ROW].max()) + 1 if per_loan.height else 0
-    chosen = spread(n_enterprises, choice[ROW], choice["track"]).gather(per_loan[ROW])
-    # where no track fits, the track only picks the explanation: explain.py chooses it (closest_track)
-    out = per_loan.with_columns(chosen.alias("track"))
-
-    def pick(prefix: str) -> pl.Expr:
-        expr = pl.col(f"{prefix}0")
-        for i in range(1, n_tracks):
-            expr = pl.when(pl.col("track") == i).then(pl.col(f"{prefix}{i}")).otherwise(expr)
-        return expr
-
-    status = pick("_s") if plan.version is not None else pl.lit(NOT_IN_FORCE, dtype=pl.UInt8)
-    in_play = status <= NEEDS_CONFIRMATION
-    return out.select(status.alias("status"), pl.when(in_play).then(pick("_a")).alias("amount"),
-                      pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
-                      pl.when(in_play).then(pick("_b")).alias("binding"),
-                      pl.when(in_play).then(pick("_h")).alias("headroom"), pl.col("track"), pl.col(ROW))
+    return spread(n_enterprises, choice[ROW], choice["track"]).gather(per_loan[ROW])
 
 
 def _failed_count(track: list[Compiled]) -> pl.Expr:
