@@ -11,7 +11,7 @@ from . import industry as industry_table
 from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
 from .calculators.deadline import deadline_for_version
 from .calculators.fixed_award import award_up_to_cap, fixed_award
-from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, subsidy_segments
+from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, still_due, subsidy_segments
 from .calculators.percent_of_base import percent_of_base
 from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
 from .conditions import ConditionResult, Evaluator, Outcome, compiled, evaluate as evaluate_condition, leaves
@@ -635,11 +635,14 @@ def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str 
         return [_placeholder(plan, version, version_texts, order)]
     scheme = plan.scheme
     common = [run(base_facts) for run, _ in plan.conditions]
-    paid: dict[int, int] = {}
+    paid: dict[int, int] = {}  # per year, against the enterprise's yearly cap
+    received: dict[str, int] = {}  # per loan, against the loan's own subsidy
     for award in profile.awards:
         if award.scheme_id == scheme.id and award.date <= as_of:
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
-    loans = [_LoanCheck(plan, version, loan, {**base_facts, **facts})
+            if award.unit_id is not None:
+                received[award.unit_id] = received.get(award.unit_id, 0) + award.amount_fen
+    loans = [_LoanCheck(plan, version, loan, {**base_facts, **facts}, received.get(loan.id, 0))
              for loan, (_, _, facts) in zip(profile.loans, units.own_facts("loan"))]
     options = [_track_option(plan, version, version_texts, index, base_facts, common, paid, order, loans)
                for index in range(len(scheme.tracks))]
@@ -661,7 +664,7 @@ def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str 
             f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
     fallbacks = _fallbacks(best, options, version, paid)
     _explain_subsidies(best.pending + [(result, loan, segments) for result, loan, segments, _, _ in fallbacks],
-                       best.allocated, best.cap, version, paid)
+                       best.allocated, best.cap, version, paid, {check.loan.id: check for check in loans})
     track_note = {"kind": "track", "zh": note_zh, "en": note_en}
     rates = {loan.id: loan.annual_rate for loan in profile.loans}
     results = list(best.results)
@@ -732,13 +735,14 @@ def _implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
 
 class _LoanCheck:
     """What is the same for a loan on every track: the issue window and the scheme's loan conditions (with
-    what they decide about the status), and the loan's subsidy before the yearly cap, worked out when a track
-    first needs it."""
+    what they decide about the status), and the loan's subsidy before the yearly cap, less what it already
+    received, worked out when a track first needs it."""
 
-    __slots__ = ("loan", "facts", "conditions", "failed", "unknown", "version", "_segments")
+    __slots__ = ("loan", "facts", "conditions", "failed", "unknown", "version", "received", "_segments", "_due")
 
-    def __init__(self, plan: _SchemePlan, version: Any, loan: Any, facts: dict[str, Any]):
-        self.loan, self.facts, self.version, self._segments = loan, facts, version, None
+    def __init__(self, plan: _SchemePlan, version: Any, loan: Any, facts: dict[str, Any], received: int):
+        self.loan, self.facts, self.version, self._segments, self._due = loan, facts, version, None, None
+        self.received = received
         failed = unknown = False
         conditions = []
         if version is not None:
@@ -752,12 +756,19 @@ class _LoanCheck:
         self.conditions, self.failed, self.unknown = conditions + own, failed, unknown
 
     def segments(self) -> list[Any]:
+        """The loan's subsidy per calendar year, as earned."""
         if self._segments is None:
             loan, version = self.loan, self.version
             self._segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date,
                                               loan.maturity_date, version.share.rate, version.subsidy_months.value,
                                               version.rounding)
         return self._segments
+
+    def due(self) -> list[Any]:
+        """The same, less what the loan already received (still_due): what the yearly cap is asked for."""
+        if self._due is None:
+            self._due = still_due(self.segments(), self.received)
+        return self._due
 
 
 def _failed_count(result: Result) -> int:
@@ -824,7 +835,7 @@ def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | No
                         None, None, None, None, version_from, version_until, [], {}, None, order)
         results.append(result)
         if status is not _INELIGIBLE and version is not None:
-            pending.append((result, loan, check.segments()))
+            pending.append((result, loan, check.due()))
     # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
     pending.sort(key=lambda item: (item[0].status is not _ELIGIBLE, item[1].issue_date, item[1].id))
     cap = version.annual_cap_per_enterprise.fen if version else 0
@@ -835,11 +846,13 @@ def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | No
 
 
 def _explain_subsidies(pending: list[tuple[Result, Any, list[Any]]], allocated: dict[str, dict[int, int]], cap: int,
-                       version: Any, paid: dict[int, int]) -> None:
+                       version: Any, paid: dict[int, int], checks: dict[str, _LoanCheck]) -> None:
     """The granted loans' arithmetic: the yearly segments, the cap and the room left under it by all of them."""
     for result, loan, segments in pending:
         granted = allocated[loan.id]
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        check = checks[loan.id]
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, check.segments(),
+                                     granted, check.received)
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}

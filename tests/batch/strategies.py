@@ -144,7 +144,7 @@ def loans(draw: Any, archetype: str = "any") -> list[dict[str, Any]]:
 
 
 @st.composite
-def awards(draw: Any, project_ids: list[str], as_of: date) -> list[dict[str, Any]]:
+def awards(draw: Any, unit_ids: list[str], as_of: date) -> list[dict[str, Any]]:
     count = draw(st.integers(min_value=0, max_value=3))
     out = []
     for _ in range(count):
@@ -157,7 +157,7 @@ def awards(draw: Any, project_ids: list[str], as_of: date) -> list[dict[str, Any
                                                            "5000000", "0.01", "15000000"]), yuan())),
             "date": when.isoformat(),
         }
-        unit = draw(maybe(st.sampled_from(project_ids or ["P9"])))
+        unit = draw(maybe(st.sampled_from(unit_ids or ["P9"])))
         if unit is not None:
             award["unit_id"] = unit
         out.append(award)
@@ -196,8 +196,10 @@ def profile_dicts(draw: Any, as_of: date) -> dict[str, Any]:
         for group, name in (("certifications", "hnte"), ("declarations", "main_business_encouraged")):
             enterprise[group][name] = draw(mostly(st.just(True), maybe(st.booleans())))
     project_list = draw(projects(archetype))
-    return {"enterprise": enterprise, "projects": project_list, "loans": draw(loans(archetype)),
-            "awards": draw(awards([p["id"] for p in project_list], as_of))}
+    loan_list = draw(loans(archetype))
+    # an award names a project or a loan (a loan's own subsidy less what it received)
+    return {"enterprise": enterprise, "projects": project_list, "loans": loan_list,
+            "awards": draw(awards([p["id"] for p in project_list] + [l["id"] for l in loan_list], as_of))}
 
 
 @st.composite

@@ -121,7 +121,10 @@ OTHER_TRACK = _population(
                _gd_loan("L1", "600000000", "working_capital", "2026-03-01"),
                _gd_loan("L2", "600000000", "working_capital", "2026-02-01"),
                _gd_loan("L3", "100000000", "working_capital", "2025-08-01")],
-     "awards": [{"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "1000000", "date": "2026-02-01"}]},
+     "awards": [{"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "1000000", "date": "2026-02-01"},
+                # what a loan received comes off its own subsidy: part of L3's, more than all of L2's
+                {"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "300000", "date": "2026-01-20", "unit_id": "L3"},
+                {"scheme_id": "gd/loan-interest-subsidy", "amount_yuan": "9000000", "date": "2026-04-01", "unit_id": "L2"}]},
     {"enterprise": _GD_FIRM, "loans": [_gd_loan("L0", "100000000", "working_capital", "2026-03-01")]},
 )
 

@@ -17,7 +17,7 @@ from incentives import industry as industry_table
 from incentives.calculators.capped_history import annual_percent_with_cap, cumulative_cap
 from incentives.calculators.deadline import deadline_for_version
 from incentives.calculators.fixed_award import award_up_to_cap, fixed_award
-from incentives.calculators.interest_subsidy import allocate_annual_cap, segment_steps, subsidy_segments
+from incentives.calculators.interest_subsidy import allocate_annual_cap, segment_steps, still_due, subsidy_segments
 from incentives.calculators.percent_of_base import percent_of_base
 from incentives.calculators.rate_table import RateLookupError, find_tool, rate_entry_on
 from incentives.conditions import AllOf, ConditionResult, Leaf, NotOf, Outcome, kleene_all, kleene_any, leaves
@@ -635,10 +635,14 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     for award in profile.awards:
         if award.scheme_id == scheme.id and award.date <= as_of:
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
+    # what each loan already received comes off its own subsidy, earliest year first
+    received = {loan.id: sum(a.amount_fen for a in profile.awards
+                             if a.scheme_id == scheme.id and a.date <= as_of and a.unit_id == loan.id)
+                for loan in profile.loans}
     # each loan's facts with the enterprise's, merged once for all tracks (the tracks only read them)
     loan_fact_sets = [{**base_facts, **loan_facts(loan)} for loan in profile.loans]
     options = [_track_option(scheme, plan, version, track, index, profile, base_facts, common, paid, order,
-                             loan_fact_sets)
+                             loan_fact_sets, received)
                for index, track in enumerate(scheme.tracks)]
     viable = [o for o in options if any(r.status is not Status.ineligible for r in o["results"])]
     if viable:
@@ -670,11 +674,11 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
             result.status, result.amount_fen = Status.not_in_force, None
     if version is None:
         return best["results"]
-    return _with_fallbacks(best, options, version, paid, rates)
+    return _with_fallbacks(best, options, version, paid, rates, received)
 
 
 def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version: Any, paid: dict[int, int],
-                    rates: dict[str, Decimal]) -> list[Result]:
+                    rates: dict[str, Decimal], received: dict[str, int]) -> list[Result]:
     """A loan that fails on the chosen track but is to confirm on another is to confirm (on the first such
     track), granted what the yearly cap leaves after the chosen track's loans, in issue order; every granted
     loan's room is then worked out again over all of them."""
@@ -700,17 +704,19 @@ def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version
         segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
                                     version.share.rate, version.subsidy_months.value, version.rounding)
         granted = {}
-        for segment in segments:
+        due = still_due(segments, received[loan.id])
+        for segment in due:
             room = max(cap - used.get(segment.year, 0), 0)
             granted[segment.year] = granted.get(segment.year, 0) + min(segment.subsidy_fen, room)
             used[segment.year] = used.get(segment.year, 0) + min(segment.subsidy_fen, room)
         result.amount_fen = sum(granted.values())
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted,
+                                     received[loan.id])
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
                                     cite=version.annual_cap_per_enterprise.cite))
         result.cap_fen = cap
-        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
+        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in due)
         result.rate = format(version.share.rate, "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
@@ -762,7 +768,7 @@ def _track_runs(scheme: LoanInterestSubsidy, track: Any) -> tuple[tuple[Evaluato
 
 def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, track: Any, index: int,
                   profile: Profile, base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int],
-                  order: int, loan_fact_sets: list[dict[str, Any]]) -> dict[str, Any]:
+                  order: int, loan_fact_sets: list[dict[str, Any]], received: dict[str, int]) -> dict[str, Any]:
     enterprise_runs, loan_runs = plan.track_runs[index]
     enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
     version_fields = plan.version_fields(version)
@@ -778,14 +784,16 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
             segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
                                         version.share.rate, version.subsidy_months.value, version.rounding)
             pending.append((result, (loan, segments)))
+    due = {loan.id: still_due(segments, received[loan.id]) for _, (loan, segments) in pending}
     # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
     pending.sort(key=lambda item: (item[0].status is not Status.eligible, item[1][0].issue_date, item[1][0].id))
     cap = version.annual_cap_per_enterprise.fen if version else 0
-    allocated = allocate_annual_cap([(loan.id, segments) for _, (loan, segments) in pending], cap, paid)
+    allocated = allocate_annual_cap([(loan.id, due[loan.id]) for _, (loan, _) in pending], cap, paid)
     for result, (loan, segments) in pending:
         granted = allocated[loan.id]
         result.amount_fen = sum(granted.values())
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted)
+        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, segments, granted,
+                                     received[loan.id])
         result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
         result.cap_fen = cap
         used = {year: paid.get(year, 0) for year in granted}
@@ -794,7 +802,7 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
                 if year in used:
                     used[year] += amount
         result.headroom_fen = min((cap - used[year] for year in used), default=cap)
-        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
+        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in due[loan.id])
         result.rate = format(version.share.rate, "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}

@@ -5,6 +5,7 @@ Mirrors evaluate._interest_subsidy:
   conditions);
 - the subsidised window [issue, issue + N months) is cut at maturity and split at 1 January; each year gets
   the difference of the running total rounded once (interest_subsidy.subsidy_segments), in Int128 integers;
+- what a loan already received comes off its own years, earliest first (interest_subsidy.still_due);
 - the per-enterprise yearly room (cap − awards already paid that year) is filled loan by loan: eligible loans
   first, then those to confirm, each by issue date and id (allocate_annual_cap);
 - the enterprise is put on the track that pays most (confirmed, then potential; the earlier track on a tie);
@@ -91,6 +92,24 @@ def _segments(loans: pl.DataFrame, version: Any) -> pl.DataFrame:
             .collect())
 
 
+def _less_received(segments: pl.DataFrame, awards: pl.DataFrame, scheme_id: str, as_of: date) -> pl.DataFrame:
+    """The segments less what each loan already received, earliest year first (interest_subsidy.still_due)."""
+    received = (awards.filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of)
+                              & pl.col("unit_id").is_not_null())
+                .group_by(ROW, "unit_id").agg(pl.col("amount_fen").sum().alias("_received")))
+    if not received.height:
+        return segments
+    # the awards are few: only the segments of loans that received something change
+    hit = segments.with_row_index("_at").join(received, on=[ROW, "unit_id"], how="inner")
+    if not hit.height:
+        return segments
+    # a loan's years sit next to each other, earliest first (see _segments)
+    before = pl.col("_seg").cum_sum().over(UNIT_ROW) - pl.col("_seg")
+    taken = pl.min_horizontal(pl.col("_seg"), pl.max_horizontal(pl.col("_received") - before, pl.lit(0, dtype=pl.Int64)))
+    hit = hit.select("_at", (pl.col("_seg") - taken).alias("_seg"))
+    return segments.with_columns(segments.get_column("_seg").scatter(hit.get_column("_at"), hit.get_column("_seg")))
+
+
 def _paid_by_year(awards: pl.DataFrame, scheme_id: str, as_of: date) -> pl.LazyFrame:
     return (awards.lazy().filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of))
             .group_by(ROW, pl.col("date").dt.year().cast(pl.Int32).alias("_year"))
@@ -132,6 +151,7 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         # only loans still in play on some track have a subsidy to compute
         in_play = pl.any_horizontal([statuses[f"_s{i}"] <= NEEDS_CONFIRMATION for i in range(n_tracks)])
         segments = _segments(take(loans, list(INTEREST_COLUMNS)).filter(statuses.select(in_play).to_series()), plan.version)
+        segments = _less_received(segments, awards, plan.scheme.id, as_of)
         paid = _paid_by_year(awards, plan.scheme.id, as_of)
         for i in range(n_tracks):
             granted.append(_allocate(segments, statuses[f"_s{i}"], paid, cap))

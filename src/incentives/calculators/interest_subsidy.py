@@ -6,7 +6,7 @@ cut short by maturity, and split at calendar-year boundaries because the per-ent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -54,6 +54,18 @@ def subsidy_segments(
     return segments
 
 
+def still_due(segments: list[Segment], received_fen: int) -> list[Segment]:
+    """The segments less what this loan has already received, taken off the earliest year first: subsidies are
+    claimed in arrears, quarter by quarter, so what was paid covers the first months. A loan never gets more
+    than its own subsidy, whatever it received."""
+    due = []
+    for segment in segments:
+        taken = min(segment.subsidy_fen, received_fen)
+        received_fen -= taken
+        due.append(replace(segment, subsidy_fen=segment.subsidy_fen - taken))
+    return due
+
+
 def allocate_annual_cap(
     loans: list[tuple[str, list[Segment]]], cap_fen: int, already_paid_fen: dict[int, int]
 ) -> dict[str, dict[int, int]]:
@@ -71,19 +83,27 @@ def allocate_annual_cap(
 
 
 def segment_steps(principal_fen: int, annual_rate: Decimal, share: Decimal, segments: list[Segment],
-                  allocated: dict[int, int]) -> list[Step]:
+                  allocated: dict[int, int], received_fen: int = 0) -> list[Step]:
+    """The arithmetic of one loan's subsidy, year by year: what it earns, less what it already received (see
+    still_due), then what the enterprise's yearly cap lets it have."""
     share_text = format_rate(share)
     steps = [Step("贷款本金", "principal", amount_fen=principal_fen),
              Step("年利率", "annual rate", value=format_rate(annual_rate)),
              Step("贴息比例（不超过）", "subsidy share (at most)", value=share_text)]
-    for segment in segments:
+    if received_fen:
+        steps.append(Step("本笔贷款已获贴息（先抵最早年度）", "already received for this loan (off the earliest year first)",
+                          amount_fen=received_fen))
+    for segment, due in zip(segments, still_due(segments, received_fen)):
         steps.append(Step(
             f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{share_text}",
             f"{segment.year}: {segment.start} to {segment.end} (exclusive), {segment.days} days, "
             f"principal × rate × days/365 × {share_text}",
             amount_fen=segment.subsidy_fen))
-        granted = allocated.get(segment.year, segment.subsidy_fen)
-        if granted != segment.subsidy_fen:
+        if due.subsidy_fen != segment.subsidy_fen:
+            steps.append(Step(f"{segment.year}年扣除本笔贷款已获贴息后", f"{segment.year} less what this loan received",
+                              amount_fen=due.subsidy_fen))
+        granted = allocated.get(segment.year, due.subsidy_fen)
+        if granted != due.subsidy_fen:
             steps.append(Step(f"{segment.year}年受企业年度贴息上限限制后", f"{segment.year} after the enterprise's annual cap",
                               amount_fen=granted))
     return steps
