@@ -41,3 +41,15 @@ def province_aliases() -> dict[str, str]:
                 aliases[name.removesuffix(suffix)] = name
                 break
     return aliases
+
+
+@cache
+def city_aliases() -> dict[str, str]:
+    """The short names people write for the listed cities (广州, 上海) -> their full names (广州市, 上海市); a short
+    name two provinces' cities share would be ambiguous and is left out."""
+    found: dict[str, list[str]] = {}
+    for province in regions():
+        for name in cities(province):
+            if name.endswith("市") and len(name) > 2:
+                found.setdefault(name.removesuffix("市"), []).append(name)
+    return {short: names[0] for short, names in found.items() if len(set(names)) == 1}

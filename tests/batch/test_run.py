@@ -387,3 +387,31 @@ def test_long_details_written_as_two_files_read_back_in_order(tmp_path, monkeypa
     assert a.height > 256 and a.equals(b)  # same rows, same order
     first = pl.read_parquet(tmp_path / "split" / "details" / "part-00000-0.parquet")
     assert first.height % 64 == 0  # cut at a row-group boundary (whole-table path: this evaluator streams none)
+
+
+def test_a_workbook_without_enterprises_is_refused_not_run_as_nothing_found(tmp_path, capsys):
+    from incentives.batch.template import write_template
+
+    book = tmp_path / "clients.xlsx"
+    write_template(book)
+    workbook = openpyxl.load_workbook(book)
+    for sheet in workbook.worksheets:
+        if sheet.max_row >= 2 and sheet.title in ("企业", "项目", "贷款", "已获资助"):
+            sheet.delete_rows(2, sheet.max_row)  # the example rows, as a user clears them
+    workbook.save(book)
+    code = batch_cli.run_batch_command(_args(input=str(book), output=str(tmp_path / "o.xlsx")))
+    err = capsys.readouterr().err
+    assert code == 2 and "没有可评估的企业" in err and "nothing to evaluate" in err
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_the_templates_example_enterprise_left_in_is_evaluated_with_a_warning(tmp_path):
+    from incentives.batch.template import write_template
+
+    book = tmp_path / "clients.xlsx"
+    write_template(book)
+    info = run_batch(Job(book, tmp_path / "o.xlsx", AS_OF, "xlsx"))
+    assert info.counts.evaluated == 1 and info.counts.warnings == 1 and info.counts.errors == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "o.xlsx")["错误"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], r[3]) for r in rows] == [("企业", "企业名称", "示例科技有限公司")]
+    assert "模板中的示例企业" in rows[0][4] and "template's example" in rows[0][5]

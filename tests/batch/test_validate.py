@@ -170,6 +170,13 @@ def test_short_province_names_are_read_as_the_full_names():
     assert checked.tables.enterprises["province"].to_list() == ["上海市", "广西壮族自治区"]
 
 
+def test_short_city_names_are_read_as_the_full_names():
+    checked = validate(_raw(enterprises=_enterprises(province=["广东", "上海"], city=["广州", "上海"],
+                                                     district=["黄埔区", "松江区"])))
+    assert checked.errors.height == 0
+    assert checked.tables.enterprises["city"].to_list() == ["广州市", "上海市"]
+
+
 def test_regions_are_checked_against_the_bundled_table():
     checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()

@@ -48,7 +48,8 @@ def test_gd_loan_subsidy_paid_this_year_reduces_the_yearly_headroom_and_last_yea
     client = clients.create_client(engine, account.id, guangdong_profile(), ref="GZ")
     fresh = _row(runs.run_client(engine, account.id, client.id, date(2026, 6, 1)), GD_LOAN)
     clients.add_award(engine, account.id, client.id,
-                      {"scheme_id": GD_LOAN, "amount_yuan": "19950000", "date": "2026-01-20", "unit_id": "boc-fa-2025"})
+                      {"scheme_id": GD_LOAN, "amount_yuan": "19950000", "date": "2026-01-20", "unit_id": "icbc-fa-2024"})
+    # paid on another loan (not in the profile): it takes the yearly room, not boc-fa-2025's own subsidy
     this_year = _row(runs.run_client(engine, account.id, client.id, date(2026, 6, 1)), GD_LOAN)
     # 2026: ¥20M cap − ¥19.95M paid = ¥50,000 left, so the 2026 share (¥69,424.66) is cut to ¥50,000;
     # the 2025 share (¥70,575.34) falls under 2025's own cap: 7,057,534 + 5,000,000 fen.

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from ..schemes import Catalogue, catalogue as bundled_catalogue
-from .readers import ROW, TABLES, RawInput, RawTable, collect, make_workdir, open_input
+from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
 from .tables import Tables
 from .totals import Totals
 from .validate import Counts, Validated, enterprise_key, validate
@@ -165,7 +165,6 @@ class _Sampling:
 
 def _readable(step: Callable[[], Any]) -> Any:
     """Run a step that reads the input; a file the reader chokes on is unusable, not a crash."""
-    from .readers import UnusableInput
 
     try:
         return step()
@@ -183,7 +182,6 @@ def _refuse_overwriting(input_path: Path, output_path: Path, force: bool = False
     Re-running after fixing the input replaces the previous results without asking, so that stays one command;
     anything else at the output (a client's filled-in workbook, a folder of their tables) is kept unless
     `force`. Even with `force` the output may not be the input: it is read while the results are written."""
-    from .readers import UnusableInput
 
     if input_path.exists() and output_path.exists() and input_path.resolve() == output_path.resolve():
         raise UnusableInput(f"输出与输入是同一个{'文件夹' if input_path.is_dir() else '文件'}（{input_path.name}），"
@@ -261,6 +259,10 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
         _refuse_overwriting(Path(job.input_path), Path(job.output_path), job.force)
         raw = open_input(Path(job.input_path), workdir)
         total = count_enterprises(raw)
+        if not total:  # a run of nothing would look like a run that found nothing
+            raise UnusableInput("企业表中没有数据行，没有可评估的企业（模板的示例行删除后，请填入客户）",
+                                "the enterprises table has no rows: there is nothing to evaluate (fill in the clients "
+                                "after deleting the template's example row)")
         fmt = format_of(job.output_path, job.fmt)
         sink = _Sampling(open_sink(Path(job.output_path), fmt))
         counts = Counts()

@@ -103,6 +103,9 @@ LOANS = (
     Column("for_tech_upgrade_project", _BOOL, "技改设备更新清单项目"),
 )
 
+# the enterprise on the template's example row: a run that still has it is warned (validate)
+TEMPLATE_EXAMPLE_NAME = "示例科技有限公司"
+
 AWARDS = (
     Column("enterprise_id", _STR, "企业编号", required=True),
     Column("scheme_id", _STR, "方案编号", required=True),

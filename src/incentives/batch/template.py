@@ -11,12 +11,12 @@ import polars as pl
 
 from .. import regions as region_table
 from .readers import SHEETS
-from .tables import Column
+from .tables import TEMPLATE_EXAMPLE_NAME, Column
 from .validate import ENUM_LABELS_ZH, enum_label
 
 _EXAMPLES: dict[str, dict[str, object]] = {
     "enterprises": {
-        "enterprise_id": "E001", "name": "示例科技有限公司", "uscc": "91310117MA1J3XXXXJ", "province": "上海市",
+        "enterprise_id": "E001", "name": TEMPLATE_EXAMPLE_NAME, "uscc": "91310117MA1J3XXXXJ", "province": "上海市",
         "city": "上海市", "district": "松江区", "industry_code": "3973", "ownership": "private", "employees": 120,
         "revenue_fen": 80_000_000, "total_assets_fen": 120_000_000, "rd_spend_fen": 9_000_000, "hnte": True,
         "tech_sme": True, "specialized_sme": None, "on_dishonesty_list": False,

@@ -28,7 +28,7 @@ from .. import regions as region_table
 from ..profile import IMPLAUSIBLE_RATE, MAX_YUAN
 from . import clean_cells
 from .readers import COLUMNS, ROW, SHEET_ZH, TABLES, RawInput, RawTable
-from .tables import Column, Tables, schema
+from .tables import TEMPLATE_EXAMPLE_NAME, Column, Tables, schema
 
 MAX_EMPLOYEES = 10_000_000
 Keep = Callable[[pl.Expr], pl.Expr]
@@ -106,6 +106,9 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "rate": ("利率须为小数（0.035）或百分数（3.5%）", "a rate must be a fraction (0.035) or a percentage (3.5%)"),
         "rate_high": ("年利率高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率评估",
                       "annual rate above 24%: please check (is 4.5% written as 0.45?); evaluated as given"),
+        "template_example": ("这是模板中的示例企业，已按所填评估；若不是客户，请删除该行",
+                             "this is the template's example enterprise, evaluated as given: delete the row if it "
+                             "is not a client"),
         "rate_range": ("利率是小数（0.035）或百分数（3.5%），不能大于 1（100%）",
                        "a rate is a fraction (0.035) or a percentage (3.5%), at most 1 (100%)"),
         "enum": (f"不是允许的取值，可选：{allowed_zh}", f"not an allowed value; allowed: {allowed}"),
@@ -313,6 +316,7 @@ def enterprise_key(raw: pl.Expr) -> pl.Expr:
 
 
 _PROVINCE_COLUMNS = ("province", "use_province")
+_CITY_COLUMNS = ("city", "use_city")
 
 
 def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Expr]:
@@ -321,6 +325,9 @@ def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Ex
         text = _integral_text(text)
     if column.name in _PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区
         aliases = region_table.province_aliases()
+        text = text.replace(list(aliases), list(aliases.values()))
+    if column.name in _CITY_COLUMNS:  # 广州 as 广州市
+        aliases = region_table.city_aliases()
         text = text.replace(list(aliases), list(aliases.values()))
     text = keep(text)
     limit = _TEXT_LIMITS.get(column.name, 20 if column.name in _REGION_COLUMNS else 200)
@@ -799,6 +806,8 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
                     pl.lit("enterprise_rejected").alias("code"), "enterprise_id")])
         if name == "loans":
             own_errors = pl.concat([own_errors, _implausible_rates(keep)])
+        if name == "enterprises":
+            own_errors = pl.concat([own_errors, _template_examples(keep)])
         accepted[name] = keep.drop(ROW)
         counts.rows_in[name] = table.values.height
         counts.rows_accepted[name] = keep.height
@@ -826,7 +835,14 @@ def _with_error_counts(rejected: pl.DataFrame, errors: dict[str, pl.DataFrame]) 
                     pl.coalesce("_by_id", "_by_row", pl.lit(0, dtype=pl.Int64)).alias("n_errors")))
 
 
-_KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING}
+_KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING, "template_example": KIND_WARNING}
+
+
+def _template_examples(enterprises: pl.DataFrame) -> pl.DataFrame:
+    """Accepted enterprises named as the template's example row: likely left in by mistake, evaluated anyway."""
+    return enterprises.filter(pl.col("name") == TEMPLATE_EXAMPLE_NAME).select(
+        ROW, pl.lit("name").alias("column"), pl.col("name").alias("value"), pl.lit("template_example").alias("code"),
+        "enterprise_id")
 
 
 def _implausible_rates(loans: pl.DataFrame) -> pl.DataFrame:
