@@ -204,6 +204,11 @@ def test_an_unreadable_upload_is_named_in_the_message(client):
     assert job.status == "failed" and "季度报表.xlsx" in job.problem["zh"] and "季度报表.xlsx" in job.problem["en"]
 
 
+def test_an_old_xls_upload_is_told_to_be_saved_as_xlsx_as_the_cli_says(client):
+    response = client.post("/batch/upload", files={"file": ("客户.xls", b"old")}, data={"as_of": "2026-06-01"})
+    assert response.status_code == 400 and "另存为 .xlsx" in response.text
+
+
 def test_an_upload_named_like_the_jobs_own_files_does_not_clash_with_them(client, tmp_path):
     job_id = _upload(client, "results.xlsx", _workbook_bytes(tmp_path))
     job = _wait(job_id)

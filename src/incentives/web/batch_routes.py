@@ -73,6 +73,10 @@ async def template_download() -> Response:
 async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> Response:
     name = safe_upload_name(file.filename or "")
     suffix = Path(name).suffix.lower()
+    if suffix == ".xls":  # the same advice as the command line's
+        return _page(request, {"zh": "不支持旧版 .xls 工作簿，请在表格软件中另存为 .xlsx 后再上传",
+                               "en": "old .xls workbooks are not read; save it as .xlsx in your spreadsheet program "
+                                     "and upload that"}, status_code=400)
     if suffix not in ACCEPTED_SUFFIXES:
         return _page(request, {"zh": f"不支持的文件类型“{suffix or name}”，请上传 {', '.join(ACCEPTED_SUFFIXES)}",
                                "en": f"unsupported file type '{suffix or name}'; upload {', '.join(ACCEPTED_SUFFIXES)}"},
