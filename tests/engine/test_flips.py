@@ -136,14 +136,14 @@ def test_a_shenzhen_enterprise_is_not_subsidised_in_guangdong() -> None:
 
 
 def test_a_manufacturer_that_loses_section_c_loses_the_manufacturing_track() -> None:
-    _, after, _ = _flip(_named("gd/loan-interest-subsidy", "Industry in GB/T 4754-2017 section C (manufacturing)",
+    _, after, _ = _flip(_named("gd/loan-interest-subsidy", "Industry in GB/T 4754-2017 section C (manufacturing track)",
                                "manufacturing"))
-    assert failed_labels(result_of(after)) == {"Industry in GB/T 4754-2017 section C (manufacturing)"}
+    assert failed_labels(result_of(after)) == {"Industry in GB/T 4754-2017 section C (manufacturing track)"}
 
 
 def test_a_high_tech_enterprise_without_a_valid_certificate_loses_the_high_tech_track() -> None:
-    _, after, _ = _flip(_named("gd/loan-interest-subsidy", "Holds a valid HNTE certificate", "high_tech"))
-    assert "Holds a valid HNTE certificate" in failed_labels(result_of(after))
+    _, after, _ = _flip(_named("gd/loan-interest-subsidy", "Holds a valid HNTE certificate (high-tech track)", "high_tech"))
+    assert "Holds a valid HNTE certificate (high-tech track)" in failed_labels(result_of(after))
 
 
 def test_the_2026_widening_of_tech_relending_needs_high_rd_spending() -> None:
