@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 # the self-check, catalogue and tool pages, and the shared layout (other areas check their own pages)
 TEMPLATES = ["base.html", "error.html", "_macros.html", "_selfcheck.html", "index.html", "schemes.html",
              "scheme.html", "rates.html", "deadline.html", "fund.html"]
-MODULES = ["labels.py", "rendering.py", "errors.py"]
+MODULES = ["labels.py", "rendering.py", "errors.py", "display_values.py"]
 
 
 def _message_ids() -> set[str]:

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from ..money import format_cny, format_glance
 from . import i18n, labels
+from .display_values import condition_value, unit_caption
 from .charts import award_chart, has_award_chart
 from .labels import N_
 
@@ -146,7 +147,7 @@ def _cite_html(cite: Mapping[str, Any], summary: str | None, t: _Texts) -> str:
     return "".join(parts)
 
 
-def _condition_item(condition: Mapping[str, Any], t: _Texts, out: list[str]) -> None:
+def _condition_item(condition: Mapping[str, Any], unit_kind: str | None, t: _Texts, out: list[str]) -> None:
     """The `condition_item` macro."""
     outcome = condition["outcome"]
     out.append(t.condition_open[outcome])
@@ -154,7 +155,7 @@ def _condition_item(condition: Mapping[str, Any], t: _Texts, out: list[str]) -> 
     out.append("</span>\n")
     actual = condition.get("actual")
     if actual:
-        out.append(f'<span class="cond-actual">（{_e(actual)}）</span>')
+        out.append(f'<span class="cond-actual">（{_e(condition_value(actual, unit_kind, t.lang))}）</span>')
     if outcome == "unknown":
         out.append(f'<div class="cond-confirm">{_e(_pick(condition, "confirm", t.is_zh))}</div>')
     cite = condition.get("cite")
@@ -165,7 +166,7 @@ def _condition_item(condition: Mapping[str, Any], t: _Texts, out: list[str]) -> 
     if children:
         out.append('<ul class="cond-children">')
         for child in children:
-            _condition_item(child, t, out)
+            _condition_item(child, unit_kind, t, out)
         out.append("</ul>")
     out.append("</li>\n")
 
@@ -197,7 +198,7 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
            f'  <header class="card-head">\n    <div>\n      <h3>{_e(_pick(r, "title", is_zh))}</h3>\n'
            f'      <p class="card-meta">']
     if unit_id:
-        out.append(f'<span class="unit">{_e(r.get("unit_name") or unit_id)}</span> · ')
+        out.append(f'<span class="unit">{_e(unit_caption(unit_id, r.get("unit_name")))}</span> · ')
     out.append(f'{_e(r.get("document"))} {_e(r.get("clause"))}\n'
                f'        · <a href="/schemes/{_e(r["scheme_id"])}">{_e(r["scheme_id"])}</a></p>\n'
                f'    </div>\n    <span class="badge badge-{_e(status)}">{t.status[status]}</span>\n  </header>\n')
@@ -263,7 +264,7 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
                f'      <span class="count-unknown">{t.to_confirm} {counts["unknown"]}</span>\n'
                f'    </summary>\n    <ul class="cond-list">')
     for condition in conditions:
-        _condition_item(condition, t, out)
+        _condition_item(condition, r.get("unit_kind"), t, out)
     out.append("</ul>\n  </details>\n")
     notes = r.get("notes")
     if notes:

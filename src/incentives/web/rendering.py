@@ -18,6 +18,7 @@ from ..money import MoneyError, format_cny, format_glance, format_rate, format_w
 from ..resources import web_assets_dir
 from ..schemes import catalogue
 from . import cards, i18n, labels
+from .display_values import condition_value, unit_caption
 from .labels import N_
 
 STATIC_VERSION = "1"  # bump to bust browser caches of app.css / app.js
@@ -139,6 +140,12 @@ def _result_card(context: Any, result: Mapping[str, Any], titles: Mapping[str, A
     return cards.result_card(result, titles, context.get("lang", i18n.DEFAULT_LANG))
 
 
+@jinja2.pass_context
+def _condition_value(context: Any, actual: str, unit_kind: str | None) -> str:
+    """A condition's value in the page's language (display_values.condition_value)."""
+    return condition_value(actual, unit_kind, context.get("lang", i18n.DEFAULT_LANG))
+
+
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
 NAV_LINKS: list[tuple[str, str]] = [
     ("/", N_("Self-check")),
@@ -167,6 +174,7 @@ def _environment() -> jinja2.Environment:
     env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
+                       condition_value=_condition_value, unit_caption=unit_caption,
                        labels=labels, scheme_bars=_scheme_bars)
     env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent, yuan=_yuan_as_written)
     return env

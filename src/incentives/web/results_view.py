@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conditions import ConditionResult, Outcome
 from ..results import Status
+from .display_values import unit_caption
 
 if TYPE_CHECKING:
     from ..evaluate import Evaluation
@@ -23,6 +24,7 @@ class IneligibleScheme:
     title_en: str
     units: list[str]
     failed: list[dict[str, Any]]  # the first one or two failed conditions
+    unit_kind: str  # what the failed conditions' values are about (a loan's "rd" is a purpose)
 
 
 @dataclass
@@ -47,10 +49,11 @@ def arrange(document: dict[str, Any]) -> Panel:
             entry = by_scheme.get(result["scheme_id"])
             if entry is None:
                 entry = by_scheme[result["scheme_id"]] = IneligibleScheme(
-                    result["scheme_id"], result["title_zh"], result["title_en"], [], _failed(result)[:2])
+                    result["scheme_id"], result["title_zh"], result["title_en"], [], _failed(result)[:2],
+                    result["unit_kind"])
                 panel.ineligible.append(entry)
             if result["unit_id"]:
-                entry.units.append(result["unit_name"] or result["unit_id"])
+                entry.units.append(unit_caption(result["unit_id"], result["unit_name"]))
     return _sorted(panel)
 
 
@@ -130,10 +133,10 @@ def arrange_evaluation(evaluation: Evaluation) -> Panel:
         if entry is None:
             failed = [condition.as_dict() for condition in _failed_conditions(result.conditions, limit=2)]
             entry = by_scheme[result.scheme_id] = IneligibleScheme(
-                result.scheme_id, scheme.title_zh, scheme.title_en, [], failed)
+                result.scheme_id, scheme.title_zh, scheme.title_en, [], failed, result.unit_kind)
             panel.ineligible.append(entry)
         if result.unit_id:
-            entry.units.append(result.unit_name or result.unit_id)
+            entry.units.append(unit_caption(result.unit_id, result.unit_name))
     return _sorted(panel)
 
 

@@ -1,0 +1,66 @@
+"""How the engine's values read on the results page: a unit as "id · name", and a condition's value (the
+`actual` text in parentheses) in the page's language.
+
+The engine writes `actual` as plain text for its JSON output (str() of the fact: "True", "working_capital",
+"rd, pilot_platform", or its own Chinese "0 个项目" when a scheme has no unit). That output stays as it is;
+only the page translates it, with the labels the self-check form already shows for the same codes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from . import i18n, labels
+from .labels import N_
+
+_BOOLEANS = {"True": N_("Yes"), "False": N_("No")}
+
+# evaluate._NO_UNIT's texts for a scheme whose unit the profile lacks (a test keeps the two in step)
+_NO_UNIT = {
+    "0 个项目": N_("0 projects"),
+    "0 笔贷款": N_("0 loans"),
+    "无基金信息": N_("No fund information"),
+    "无投资项目": N_("No investments"),
+}
+
+# The choice lists whose codes are fact values. "rd" is both an activity and a loan purpose with different
+# labels: the table listed last wins, so a loan's conditions read it as a purpose and the others as an activity.
+_CHOICE_LISTS = (labels.OWNERSHIP, labels.SIZE, labels.TECH_FIELDS, labels.INDUSTRY_CATALOGUE,
+                 labels.PUBLIC_TRADING, labels.LOAN_TYPES)
+_LOAN_LAST = (labels.ACTIVITIES, labels.LOAN_PURPOSES)
+_ACTIVITIES_LAST = (labels.LOAN_PURPOSES, labels.ACTIVITIES)
+
+_ITEM_SEPARATOR = ", "  # how the engine joins the items of a list fact (conditions._show)
+
+
+@cache  # one table per language and unit kind; interface texts only, never a visitor's values
+def _translations(lang: str, is_loan: bool) -> dict[str, str]:
+    tables = _CHOICE_LISTS + (_LOAN_LAST if is_loan else _ACTIVITIES_LAST)
+    messages = {code: message for table in tables for code, message in table.items()}
+    messages.update(_BOOLEANS)
+    messages.update(_NO_UNIT)
+    return {text: i18n.gettext(lang, message) for text, message in messages.items()}
+
+
+def condition_value(actual: str, unit_kind: str | None, lang: str) -> str:
+    """The engine's `actual` text as the page shows it; what has no label (amounts, dates, regions) is shown as
+    written."""
+    translations = _translations(lang, unit_kind == "loan")
+    found = translations.get(actual)
+    if found is not None:
+        return found
+    if _ITEM_SEPARATOR not in actual:
+        return actual
+    items = actual.split(_ITEM_SEPARATOR)
+    if not any(item in translations for item in items):
+        return actual
+    separator = "、" if i18n.is_zh(lang) else _ITEM_SEPARATOR
+    return separator.join(translations.get(item, item) for item in items)
+
+
+def unit_caption(unit_id: str, unit_name: str | None) -> str:
+    """A unit's id and, when it has one, its name: two loans from one bank differ by their ids, which are also
+    what the batch output names them by."""
+    if unit_name and unit_name != unit_id:
+        return f"{unit_id} · {unit_name}"
+    return unit_id
