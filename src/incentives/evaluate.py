@@ -716,7 +716,7 @@ def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,
 
 
 def _fallback_note(chosen: Any, other: Any) -> dict[str, str]:
-    return {"kind": "track",
+    return {"kind": "other_track",
             "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
                   f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
             "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{other.label_en}' track, to be "

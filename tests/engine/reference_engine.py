@@ -723,7 +723,7 @@ def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version
         result.extra["track"] = track.id
         chosen = best["track"]
         result.notes.insert(0, {
-            "kind": "track",
+            "kind": "other_track",
             "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{track.label_zh}”路径申报，本笔贷款可能获得贴息，"
                   f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
             "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{track.label_en}' track, to be "

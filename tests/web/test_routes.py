@@ -212,6 +212,19 @@ def test_an_implausible_loan_rate_is_flagged_open_on_its_card(client: TestClient
         assert "年利率 45% 高于 24%" in page
 
 
+def test_a_loan_to_confirm_on_the_other_track_says_so_open_on_its_card(client: TestClient):
+    from incentives.resources import examples_dir
+
+    document = json.loads((examples_dir() / "guangzhou-manufacturer.json").read_text(encoding="utf-8"))
+    document["enterprise"]["certifications"]["hnte"] = None  # the working-capital loan now hangs on HNTE
+    for headers in ({}, HX):
+        page = client.post("/profile/import", data={"as_of": AS_OF}, headers=headers, files={
+            "profile_file": ("p.json", json.dumps(document).encode(), "application/json")}).text
+        card = page.split("ccb-wc-2026 · ")[1].split("</article>")[0]
+        assert 'class="tag tag-check">另一路径<' in card and '<details class="notes" open>' in card
+        assert "若企业可按“高新技术企业”路径申报" in card and "持有有效的高新技术企业证书（高新技术企业路径）" in card
+
+
 def test_importing_broken_json_says_why(client: TestClient):
     response = client.post("/profile/import", files={"profile_file": ("p.json", b"{oops", "application/json")})
     assert response.status_code == 400 and "不是有效的 JSON" in response.text

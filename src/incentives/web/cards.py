@@ -24,6 +24,8 @@ from .labels import N_
 _ICONS = {"met": "✓", "failed": "✗", "unknown": "?"}
 
 
+_OPEN_NOTES = ("check", "other_track")  # note kinds whose card section is shown open
+
 class _Texts:
     """The interface texts of one language, translated and HTML-escaped once."""
 
@@ -53,6 +55,7 @@ class _Texts:
         self.to_confirm = text("to confirm")
         self.notes = text("Notes and assumptions")
         self.please_check = text("Please check")
+        self.other_track = text("Other track")
         self.assumption = text("Assumption")
         self.in_force = text("In force")
         self.open_ended = text("open-ended")
@@ -268,8 +271,9 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
     out.append("</ul>\n  </details>\n")
     notes = r.get("notes")
     if notes:
-        # a note asking to check an input is shown open: it may change the amount above it
-        opened = " open" if any(note.get("kind") == "check" for note in notes) else ""
+        # a note asking to check an input, or saying a loan is to confirm on another track, is shown open: it
+        # explains the amount above it
+        opened = " open" if any(note.get("kind") in _OPEN_NOTES for note in notes) else ""
         out.append(f'  <details class="notes"{opened}><summary>{t.notes} ({len(notes)})</summary>\n    <ul>')
         for note in notes:
             kind = note.get("kind")
@@ -278,6 +282,8 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
                 out.append(f'<span class="tag">{t.assumption}</span>')
             elif kind == "check":
                 out.append(f'<span class="tag tag-check">{t.please_check}</span>')
+            elif kind == "other_track":
+                out.append(f'<span class="tag tag-check">{t.other_track}</span>')
             out.append(f"      {_e(note.get('zh') if is_zh else note.get('en'))}")
             confidence = note.get("confidence")
             if confidence:
