@@ -415,3 +415,23 @@ def test_the_templates_example_enterprise_left_in_is_evaluated_with_a_warning(tm
     rows = list(openpyxl.load_workbook(tmp_path / "o.xlsx")["错误"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[2], r[3]) for r in rows] == [("企业", "企业名称", "示例科技有限公司")]
     assert "模板中的示例企业" in rows[0][4] and "template's example" in rows[0][5]
+
+
+def test_the_summary_counts_each_enterprises_warnings_beside_its_errors(tmp_path):
+    workbook = write_workbook(tmp_path / "rates.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1"), enterprise_row("E2")],
+        "贷款": [["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"],
+                 ["E1", "L1", 1_000_000, "45%", "2026-01-05", "2027-01-05"],
+                 ["E1", "L2", 1_000_000, "0.5", "2026-01-05", "2027-01-05"],
+                 ["E2", "L1", 1_000_000, "3.5%", "2026-01-05", "2027-01-05"]]})
+    for fmt, output in (("xlsx", tmp_path / "o.xlsx"), ("parquet", tmp_path / "o")):
+        run_batch(Job(workbook, output, AS_OF, fmt))
+        if fmt == "xlsx":
+            sheet = openpyxl.load_workbook(output)["汇总"]
+            rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] in ("企业编号", "E1", "E2")]
+            header = rows[0]
+            by_id = {r[0]: r[header.index("提醒数")] for r in rows[1:]}
+        else:
+            summary = pl.read_parquet(output / "summary")
+            by_id = dict(zip(summary["enterprise_id"], summary["n_warnings"]))
+        assert by_id == {"E1": 2, "E2": 0}, fmt

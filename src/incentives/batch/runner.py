@@ -25,7 +25,7 @@ from ..schemes import Catalogue, catalogue as bundled_catalogue
 from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
 from .tables import Tables
 from .totals import Totals
-from .validate import Counts, Validated, enterprise_key, validate
+from .validate import KIND_WARNING, Counts, Validated, enterprise_key, validate
 from .writers import (
     DETAIL_SCHEMA,
     OUTCOME_EVALUATED,
@@ -76,13 +76,27 @@ def evaluate_part(checked: Validated, as_of: date, evaluator: Evaluator, cat: Ca
         summary = result.summary
         if summary.schema.get("top_schemes") != pl.String and "top_schemes" in summary.columns:
             summary = summary.with_columns(pl.col("top_schemes").cast(pl.List(pl.String)).list.join("; "))
-        summary = summary.with_columns(pl.lit(OUTCOME_EVALUATED).alias("outcome"), pl.lit(0).alias("n_errors"))
+        summary = summary.with_columns(pl.lit(OUTCOME_EVALUATED).alias("outcome"), pl.lit(0).alias("n_errors"),
+                                       _warnings_of(checked.errors).alias("n_warnings"))
     else:
         details = pl.DataFrame(schema=DETAIL_SCHEMA)
         summary = pl.DataFrame(schema=SUMMARY_SCHEMA)
-    rejected = checked.rejected.select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"), "n_errors")
+    # a rejected enterprise's rows are not checked for plausibility: its errors come first
+    rejected = checked.rejected.select("enterprise_id", "name", pl.lit(OUTCOME_REJECTED).alias("outcome"), "n_errors",
+                                       pl.lit(0, dtype=pl.Int64).alias("n_warnings"))
     summary = pl.concat([conform(summary, SUMMARY_SCHEMA), conform(rejected, SUMMARY_SCHEMA)])
     return Part(summary, details, checked.errors, titles, streamed, totals)
+
+
+def _warnings_of(errors: pl.DataFrame) -> pl.Expr:
+    """Per evaluated enterprise, how many of its rows were evaluated as given but look mistyped (KIND_WARNING):
+    the few warnings looked up by id, not a join of the whole summary."""
+    counts = (errors.filter(pl.col("kind") == KIND_WARNING).drop_nulls("enterprise_id")
+              .group_by("enterprise_id").agg(pl.len().cast(pl.Int64).alias("n")))
+    if not counts.height:
+        return pl.lit(0, dtype=pl.Int64)
+    return pl.col("enterprise_id").replace_strict(counts["enterprise_id"], counts["n"], default=0,
+                                                  return_dtype=pl.Int64)
 
 
 def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:

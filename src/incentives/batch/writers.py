@@ -30,7 +30,7 @@ RESULT_TABLES = ("summary", "details", "to_confirm", "errors")  # the folder for
 SUMMARY_SCHEMA = {
     "enterprise_id": pl.String, "name": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
     "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64, "top_schemes": pl.String,
-    "n_errors": pl.Int64,
+    "n_errors": pl.Int64, "n_warnings": pl.Int64,
 }
 DETAIL_SCHEMA = {  # the evaluator's contract: what machines get (Parquet)
     "enterprise_id": pl.String, "scheme_id": pl.String, "unit_kind": pl.String, "unit_id": pl.String, "status": pl.String, "amount_fen": pl.Int64, "cap_fen": pl.Int64,
@@ -141,7 +141,7 @@ SUMMARY_COLUMNS = [
     Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 28), Col("outcome_zh", "评估情况", TEXT, 18),
     Col("total_fen", "确定可获合计(元)", MONEY, 18), Col("potential_total_fen", "含待确认合计(元)", MONEY, 18),
     Col("n_eligible", "符合条件项数", INT, 12), Col("n_to_confirm", "待确认项数", INT, 12),
-    Col("top_schemes", "主要方案", TEXT, 48), Col("n_errors", "错误数", INT, 8),
+    Col("top_schemes", "主要方案", TEXT, 48), Col("n_errors", "错误数", INT, 8), Col("n_warnings", "提醒数", INT, 8),
 ]
 DETAIL_COLUMNS = [
     Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 24), Col("scheme_id", "方案编号", TEXT, 30),
