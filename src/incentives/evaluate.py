@@ -11,7 +11,6 @@ from . import industry as industry_table
 from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
 from .calculators.deadline import deadline_for_version
 from .calculators.fixed_award import award_up_to_cap, fixed_award
-from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, still_due, subsidy_segments
 from .calculators.percent_of_base import percent_of_base
 from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
 from .conditions import ConditionResult, Evaluator, Outcome, compiled, evaluate as evaluate_condition, leaves
@@ -19,8 +18,9 @@ from .dates import quarter_end
 from .errors import CalendarNotPublished, InputError, Problem
 from .facts import ALL_UNITS, FACTS, enterprise_facts, fund_facts, investment_facts, loan_facts, project_facts
 from .money import apply_rate, format_rate, grouped_yuan
-from .profile import IMPLAUSIBLE_RATE, Profile, parse_profile
-from .results import Computation, Result, Status, Step
+from .profile import Profile, parse_profile
+from .loan_tracks import interest_subsidy, track_runs as loan_track_runs
+from .results import Computation, Result, Status, Step, status_from, worse
 from .scheme_files import (
     AnnualPercentWithCap,
     AwardUpToCap,
@@ -76,26 +76,7 @@ _INELIGIBLE, _NOT_IN_FORCE = Status.ineligible, Status.not_in_force
 _NO_VERSION: tuple[Any, tuple[None, None]] = (None, (None, None))
 
 
-def _worse(conditions: list[ConditionResult], failed: bool, unknown: bool) -> tuple[bool, bool]:
-    """(failed, unknown) once these conditions are taken into account too."""
-    for condition in conditions:
-        outcome = condition.outcome
-        if outcome is _FAILED:
-            failed = True
-        elif outcome is _UNKNOWN:
-            unknown = True
-    return failed, unknown
-
-
-def _status_from(version: Any, failed: bool, unknown: bool) -> Status:
-    if version is None:
-        return _NOT_IN_FORCE
-    if failed:
-        return _INELIGIBLE
-    return _NEEDS_CONFIRMATION if unknown else _ELIGIBLE
-
-
-def _version_on(plan: _SchemePlan, on: date) -> tuple[Any, tuple[str | None, str | None]]:
+def _version_on(plan: SchemePlan, on: date) -> tuple[Any, tuple[str | None, str | None]]:
     """The scheme's version in force on `on` with its (version_from, version_until) texts; (None, (None, None))
     when none is."""
     for from_, until, found in plan.versions:
@@ -105,7 +86,7 @@ def _version_on(plan: _SchemePlan, on: date) -> tuple[Any, tuple[str | None, str
 
 
 @dataclass(frozen=True, slots=True)
-class _SchemePlan:
+class SchemePlan:
     """What can be prepared once per scheme: compiled conditions, which of them read enterprise facts only
     (the same for every unit, so evaluated once per scheme), the notes, each version's dates as text, and the
     arithmetic of the scheme's kind."""
@@ -120,7 +101,7 @@ class _SchemePlan:
     # (from, until, (version, (version_from, version_until))) of each version, as _version_on reads them
     versions: tuple[tuple[date, date | None, tuple[Any, tuple[str | None, str | None]]], ...]
     # a loan interest subsidy's compiled conditions of every loan, and per track its own compiled enterprise and
-    # loan conditions (see _track_runs)
+    # loan conditions (see loan_tracks.track_runs)
     loan_runs: tuple[Evaluator, ...]
     track_runs: tuple[tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]], ...]
     # the loan interest subsidy's issue window condition per version: id(version) -> (labels, cite)
@@ -128,10 +109,10 @@ class _SchemePlan:
     pay: Any  # fills in the amount of a unit that meets the conditions (one function per kind), or None
 
 
-_PLANS: dict[int, _SchemePlan] = {}
+_PLANS: dict[int, SchemePlan] = {}
 
 
-def _scheme_plan(scheme: Scheme) -> _SchemePlan:
+def _scheme_plan(scheme: Scheme) -> SchemePlan:
     plan = _PLANS.get(id(scheme))
     if plan is None or plan.scheme is not scheme:
         notes = [{"kind": "note", "zh": n.zh, "en": n.en} for n in scheme.notes]
@@ -146,11 +127,11 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
         versions = tuple((v.from_, v.until, (v, (v.from_.isoformat(), v.until.isoformat() if v.until else None)))
                          for v in scheme.versions)
         loan_runs = tuple(compiled(c) for c in getattr(scheme, "loan_conditions", ()))
-        track_runs = tuple(_track_runs(track) for track in getattr(scheme, "tracks", ()))
+        track_runs = tuple(loan_track_runs(track) for track in getattr(scheme, "tracks", ()))
         issue_windows = {id(v): (f"贷款在{v.issued_from}至{v.issued_until}期间新发放",
                                  f"Loan newly issued between {v.issued_from} and {v.issued_until}", v.issue_window_cite)
                          for v in scheme.versions if isinstance(scheme, LoanInterestSubsidy)}
-        plan = _SchemePlan(scheme, conditions, shared_conditions, unit_conditions, tuple(notes), versions,
+        plan = SchemePlan(scheme, conditions, shared_conditions, unit_conditions, tuple(notes), versions,
                            loan_runs, track_runs, issue_windows, _pay_for(scheme))
         if len(_PLANS) >= 10_000:  # many catalogues built in one process (tests): start again
             _PLANS.clear()
@@ -160,10 +141,10 @@ def _scheme_plan(scheme: Scheme) -> _SchemePlan:
 
 # id(catalogue) -> (catalogue, its schemes' plans in catalogue order); the catalogue is kept in the entry so an
 # id is never reused while it is cached
-_CATALOGUE_PLANS: dict[int, tuple[Catalogue, tuple[_SchemePlan, ...]]] = {}
+_CATALOGUE_PLANS: dict[int, tuple[Catalogue, tuple[SchemePlan, ...]]] = {}
 
 
-def _catalogue_plans(cat: Catalogue) -> tuple[_SchemePlan, ...]:
+def _catalogue_plans(cat: Catalogue) -> tuple[SchemePlan, ...]:
     entry = _CATALOGUE_PLANS.get(id(cat))
     if entry is None or entry[0] is not cat:
         if len(_CATALOGUE_PLANS) >= 1_000:  # many catalogues built in one process (tests): start again
@@ -386,7 +367,7 @@ _NO_UNIT = {
 }
 
 
-def _placeholder(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
+def _placeholder(plan: SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
                  order: int) -> Result:
     scheme = plan.scheme
     label_zh, label_en, actual = _NO_UNIT[scheme.unit]
@@ -443,8 +424,13 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     for order, plan in enumerate(_catalogue_plans(cat)):
         version, version_texts = _version_on(plan, as_of)
         scheme = plan.scheme
-        if plan.pay is None:
-            results += _interest_subsidy(plan, version, version_texts, profile, base_facts, as_of, order, units)
+        if plan.pay is None:  # the loan interest subsidy (loan_tracks.py)
+            if profile.loans:
+                loan_facts = [facts for _, _, facts in units.own_facts("loan")]
+                results += interest_subsidy(plan, version, version_texts, profile, base_facts, as_of, order,
+                                            loan_facts)
+            else:
+                results.append(_placeholder(plan, version, version_texts, order))
             continue
         unit_facts = units.with_enterprise(scheme.unit, scheme.id in awarded)
         if not unit_facts:
@@ -456,7 +442,7 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 
 
-def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
+def _evaluate_units(plan: SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
                     units: list[Unit], profile: Profile, as_of: date, order: int, cat: Catalogue,
                     results: list[Result]) -> None:
     """One result per unit of a scheme, appended to `results`."""
@@ -468,7 +454,7 @@ def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | 
     for index, run in plan.shared_conditions:
         found = template[index] = run(first_facts)
         shared.append(found)
-    shared_failed, shared_unknown = _worse(shared, False, False)
+    shared_failed, shared_unknown = worse(shared, False, False)
     unit_conditions, notes, pay = plan.unit_conditions, plan.notes, plan.pay
     scheme = plan.scheme
     scheme_id, unit_kind, stacking_group = scheme.id, scheme.unit, scheme.stacking_group
@@ -479,8 +465,8 @@ def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | 
         for index, run in unit_conditions:
             found = conditions[index] = run(facts)
             own.append(found)
-        failed, unknown = _worse(own, shared_failed, shared_unknown)
-        status = _status_from(version, failed, unknown)
+        failed, unknown = worse(own, shared_failed, shared_unknown)
+        status = status_from(version, failed, unknown)
         # positional: this runs for every scheme and unit, and keyword arguments cost more to match
         result = Result(scheme_id, unit_kind, unit_id, unit_name, status, None, conditions, [], None, False, None,
                         None, None, None, stacking_group, version_from, version_until, list(notes), {}, None, order)
@@ -490,8 +476,8 @@ def _evaluate_units(plan: _SchemePlan, version: Any, version_texts: tuple[str | 
         checked = len(conditions)
         pay(result, scheme, version, facts, profile, as_of, cat)
         # the conditions the arithmetic added can only make the status worse
-        failed, unknown = _worse(result.conditions[checked:], failed, unknown)
-        result.status = status = _status_from(version, failed, unknown)
+        failed, unknown = worse(result.conditions[checked:], failed, unknown)
+        result.status = status = status_from(version, failed, unknown)
         if status is _INELIGIBLE:
             result.amount_fen = None
 
@@ -623,250 +609,6 @@ def _compliance(result: Result, scheme: Compliance, version: Any, facts: dict[st
             violations.append({"rule": rule.id, "label_zh": rule.label_zh, "label_en": rule.label_en,
                                "cite": rule.cite.as_dict()})
     result.violations = violations
-
-
-# --- the loan interest subsidy: tracks, 12-month windows, the per-enterprise yearly cap ---------------------
-
-
-def _interest_subsidy(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
-                      profile: Profile, base_facts: dict[str, Any], as_of: date, order: int,
-                      units: _Units) -> list[Result]:
-    if not profile.loans:
-        return [_placeholder(plan, version, version_texts, order)]
-    scheme = plan.scheme
-    common = [run(base_facts) for run, _ in plan.conditions]
-    paid: dict[int, int] = {}  # per year, against the enterprise's yearly cap
-    received: dict[str, int] = {}  # per loan, against the loan's own subsidy
-    for award in profile.awards:
-        if award.scheme_id == scheme.id and award.date <= as_of:
-            paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
-            if award.unit_id is not None:
-                received[award.unit_id] = received.get(award.unit_id, 0) + award.amount_fen
-    loans = [_LoanCheck(plan, version, loan, {**base_facts, **facts}, received.get(loan.id, 0))
-             for loan, (_, _, facts) in zip(profile.loans, units.own_facts("loan"))]
-    options = [_track_option(plan, version, version_texts, index, base_facts, common, paid, order, loans)
-               for index in range(len(scheme.tracks))]
-    viable = [o for o in options if any(r.status is not _INELIGIBLE for r in o.results)]
-    if viable:
-        best = max(viable, key=lambda o: (o.eligible, o.potential, -o.index))
-    else:
-        # no track fits: explain with the closest one (fewest failed conditions), so a high-tech firm that lost
-        # its certificate is told that, not that it is not a manufacturer
-        best = min(options, key=lambda o: (sum(_failed_count(r) for r in o.results), o.index))
-    track = scheme.tracks[best.index]
-    note_zh = f"按“{track.label_zh}”路径计算"
-    note_en = f"Evaluated on the '{track.label_en}' track"
-    others = [o for o in options if o is not best]
-    if others:
-        note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
-            f"{scheme.tracks[o.index].label_zh}路径可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
-        note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
-            f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
-    fallbacks = _fallbacks(best, options, version, paid)
-    _explain_subsidies(best.pending + [(result, loan, segments) for result, loan, segments, _, _ in fallbacks],
-                       best.allocated, best.cap, version, paid, {check.loan.id: check for check in loans})
-    track_note = {"kind": "track", "zh": note_zh, "en": note_en}
-    rates = {loan.id: loan.annual_rate for loan in profile.loans}
-    results = list(best.results)
-    for result in best.results:
-        result.notes = [track_note, *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
-        result.extra["track"] = track.id
-        if version is None:
-            result.status, result.amount_fen = _NOT_IN_FORCE, None
-    for result, _, _, index, position in fallbacks:
-        other = scheme.tracks[index]
-        result.notes = [_fallback_note(track, other), *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
-        result.extra["track"] = other.id
-        results[position] = result
-    return results
-
-
-def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,
-               paid: dict[int, int]) -> list[tuple[Result, Any, list[Any], int, int]]:
-    """The loans that fail on the chosen track but are still to confirm on another: (result on that track, loan,
-    segments, that track's index, the loan's place among the results).
-
-    Whether the enterprise may join that track is not known (a blank HNTE cell, say), so the loan is not
-    ruled out: it is to confirm, on the first such track. It is granted what the yearly cap leaves after the
-    chosen track's loans, in issue order, so the enterprise's amounts still add up to at most the cap.
-    """
-    if version is None:
-        return []
-    found = []
-    for position, result in enumerate(best.results):
-        if result.status is not _INELIGIBLE:
-            continue
-        for option in options:
-            if option is not best and option.results[position].status is _NEEDS_CONFIRMATION:
-                entry = next(e for e in option.pending if e[0] is option.results[position])
-                found.append((*entry, option.index, position))
-                break
-    if not found:
-        return found
-    used = dict(paid)
-    for granted in best.allocated.values():
-        for year, amount in granted.items():
-            used[year] = used.get(year, 0) + amount
-    found.sort(key=lambda item: (item[1].issue_date, item[1].id))
-    allocated = allocate_annual_cap([(loan.id, segments) for _, loan, segments, _, _ in found], best.cap, used)
-    for result, loan, *_ in found:
-        result.amount_fen = sum(allocated[loan.id].values())
-        best.allocated[loan.id] = allocated[loan.id]
-    return found
-
-
-def _fallback_note(chosen: Any, other: Any) -> dict[str, str]:
-    return {"kind": "other_track",
-            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
-                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
-            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{other.label_en}' track, to be "
-                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
-                  f"'{chosen.label_en}' track's loans"}
-
-
-def _implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
-    """A check note for a loan rate above profile.IMPLAUSIBLE_RATE: evaluated as given, but likely mistyped."""
-    if rate is None or rate <= IMPLAUSIBLE_RATE:
-        return []
-    shown = format_rate(rate)
-    return [{"kind": "check", "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
-             "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as 0.45?); computed as given"}]
-
-
-class _LoanCheck:
-    """What is the same for a loan on every track: the issue window and the scheme's loan conditions (with
-    what they decide about the status), and the loan's subsidy before the yearly cap, less what it already
-    received, worked out when a track first needs it."""
-
-    __slots__ = ("loan", "facts", "conditions", "failed", "unknown", "version", "received", "_segments", "_due")
-
-    def __init__(self, plan: _SchemePlan, version: Any, loan: Any, facts: dict[str, Any], received: int):
-        self.loan, self.facts, self.version, self._segments, self._due = loan, facts, version, None, None
-        self.received = received
-        failed = unknown = False
-        conditions = []
-        if version is not None:
-            label_zh, label_en, cite = plan.issue_windows[id(version)]
-            inside = version.issued_from <= loan.issue_date <= version.issued_until
-            failed = not inside
-            conditions.append(ConditionResult(label_zh, label_en, _MET if inside else _FAILED,
-                                              loan.issue_date.isoformat(), cite))
-        own = [run(facts) for run in plan.loan_runs]
-        failed, unknown = _worse(own, failed, unknown)
-        self.conditions, self.failed, self.unknown = conditions + own, failed, unknown
-
-    def segments(self) -> list[Any]:
-        """The loan's subsidy per calendar year, as earned."""
-        if self._segments is None:
-            loan, version = self.loan, self.version
-            self._segments = subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date,
-                                              loan.maturity_date, version.share.rate, version.subsidy_months.value,
-                                              version.rounding)
-        return self._segments
-
-    def due(self) -> list[Any]:
-        """The same, less what the loan already received (still_due): what the yearly cap is asked for."""
-        if self._due is None:
-            self._due = still_due(self.segments(), self.received)
-        return self._due
-
-
-def _failed_count(result: Result) -> int:
-    """len(result.failed()), counted without writing out the failed leaves."""
-    count = 0
-    for condition in result.conditions:
-        if condition.outcome is _FAILED:  # the others have no failed leaves
-            count += _failed_leaf_count(condition)
-    return count
-
-
-def _failed_leaf_count(condition: ConditionResult) -> int:
-    """len(condition.failed_leaves())."""
-    if condition.outcome is not _FAILED:
-        return 0
-    if not condition.children:
-        return 1
-    count = 0
-    for child in condition.children:
-        if child.outcome is _FAILED:
-            count += _failed_leaf_count(child)
-    return count or 1
-
-
-def _track_runs(track: Any) -> tuple[tuple[Evaluator, ...], tuple[Evaluator, ...]]:
-    """A track's own compiled conditions: (the enterprise's, the loan's; a loan's result lists the scheme's loan
-    conditions before these). Built once per scheme, in its plan."""
-    return tuple(compiled(c) for c in track.enterprise_conditions), tuple(compiled(c) for c in track.loan_conditions)
-
-
-class _TrackOption:
-    """One track's results for the enterprise's loans, with what each loan is granted. Only the chosen track's
-    results are explained (steps, caps, notes): the others only need their amounts and conditions."""
-
-    __slots__ = ("index", "results", "eligible", "potential", "pending", "allocated", "cap")
-
-    def __init__(self, index: int, results: list[Result], pending: list[tuple[Result, Any, list[Any]]],
-                 allocated: dict[str, dict[int, int]], cap: int):
-        self.index, self.results, self.pending, self.allocated, self.cap = index, results, pending, allocated, cap
-        self.eligible = sum(r.amount_fen or 0 for r in results if r.status is _ELIGIBLE)
-        self.potential = sum(r.amount_fen or 0 for r in results
-                             if r.status is _ELIGIBLE or r.status is _NEEDS_CONFIRMATION)
-
-
-def _track_option(plan: _SchemePlan, version: Any, version_texts: tuple[str | None, str | None], index: int,
-                  base_facts: dict[str, Any], common: list[ConditionResult], paid: dict[int, int], order: int,
-                  loans: list[_LoanCheck]) -> _TrackOption:
-    scheme_id = plan.scheme.id
-    enterprise_runs, loan_runs = plan.track_runs[index]
-    enterprise_conditions = common + [run(base_facts) for run in enterprise_runs]
-    enterprise_failed, enterprise_unknown = _worse(enterprise_conditions, False, False)
-    version_from, version_until = version_texts
-    pending: list[tuple[Result, Any, list[Any]]] = []
-    results = []
-    for check in loans:
-        own = [run(check.facts) for run in loan_runs]
-        failed, unknown = _worse(own, enterprise_failed or check.failed, enterprise_unknown or check.unknown)
-        conditions = enterprise_conditions + check.conditions + own
-        # a version not in force is set on the chosen track's results afterwards (see _interest_subsidy)
-        status = _status_from(True, failed, unknown)
-        loan = check.loan
-        # notes are the chosen track's only (see _interest_subsidy); not in a stacking group
-        result = Result(scheme_id, "loan", loan.id, loan.lender, status, None, conditions, [], None, False, None,
-                        None, None, None, None, version_from, version_until, [], {}, None, order)
-        results.append(result)
-        if status is not _INELIGIBLE and version is not None:
-            pending.append((result, loan, check.due()))
-    # eligible loans take the yearly room first, then those still to confirm; then by issue date and id
-    pending.sort(key=lambda item: (item[0].status is not _ELIGIBLE, item[1].issue_date, item[1].id))
-    cap = version.annual_cap_per_enterprise.fen if version else 0
-    allocated = allocate_annual_cap([(loan.id, segments) for _, loan, segments in pending], cap, paid)
-    for result, loan, _ in pending:
-        result.amount_fen = sum(allocated[loan.id].values())
-    return _TrackOption(index, results, pending, allocated, cap)
-
-
-def _explain_subsidies(pending: list[tuple[Result, Any, list[Any]]], allocated: dict[str, dict[int, int]], cap: int,
-                       version: Any, paid: dict[int, int], checks: dict[str, _LoanCheck]) -> None:
-    """The granted loans' arithmetic: the yearly segments, the cap and the room left under it by all of them."""
-    for result, loan, segments in pending:
-        granted = allocated[loan.id]
-        check = checks[loan.id]
-        result.steps = segment_steps(loan.principal_fen, loan.annual_rate, version.share.rate, check.segments(),
-                                     granted, check.received)
-        result.steps.append(Step("本笔贷款贴息合计", "subsidy for this loan", amount_fen=result.amount_fen))
-        result.cap_fen = cap
-        used = {year: paid.get(year, 0) for year in granted}
-        for _, other, _ in pending:
-            for year, amount in allocated[other.id].items():
-                if year in used:
-                    used[year] += amount
-        result.headroom_fen = min((cap - used[year] for year in used), default=cap)
-        result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
-        result.rate = format(version.share.rate, "f")
-        result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
-        result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
-        result.steps.insert(0, Step("企业年度贴息上限", "annual cap per enterprise", amount_fen=cap,
-                                    cite=version.annual_cap_per_enterprise.cite))
 
 
 # --- stacking -----------------------------------------------------------------------------------------------

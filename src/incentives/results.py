@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from .citations import Cite
-from .conditions import ConditionResult
+from .conditions import ConditionResult, Outcome
 
 
 class Status(str, Enum):
@@ -16,6 +16,34 @@ class Status(str, Enum):
     ineligible = "ineligible"
     not_in_force = "not_in_force"
     superseded = "superseded"
+
+
+def worse(conditions: list[ConditionResult], failed: bool, unknown: bool) -> tuple[bool, bool]:
+    """(failed, unknown) once these conditions are taken into account too."""
+    for condition in conditions:
+        outcome = condition.outcome
+        if outcome is _FAILED:
+            failed = True
+        elif outcome is _UNKNOWN:
+            unknown = True
+    return failed, unknown
+
+
+def status_from(version: Any, failed: bool, unknown: bool) -> Status:
+    """A unit's status: out of force without a version, else ineligible on a failed condition, else to
+    confirm on an unknown one."""
+    if version is None:
+        return _NOT_IN_FORCE
+    if failed:
+        return _INELIGIBLE
+    return _NEEDS_CONFIRMATION if unknown else _ELIGIBLE
+
+
+# module-level names: reading a member off an Enum class costs several times a global's lookup, and these are
+# read for every unit of every scheme
+_FAILED, _UNKNOWN = Outcome.failed, Outcome.unknown
+_ELIGIBLE, _NEEDS_CONFIRMATION = Status.eligible, Status.needs_confirmation
+_INELIGIBLE, _NOT_IN_FORCE = Status.ineligible, Status.not_in_force
 
 
 STATUS_LABELS = {

@@ -101,6 +101,7 @@ def test_compiled_track_conditions_answer_like_the_conditions_themselves():
 def test_the_failed_leaf_count_equals_the_failed_leaves_written_out():
     from pathlib import Path
 
+    from incentives.loan_tracks import _failed_count
     from incentives.profile import loads_exact, parse_profile
 
     counted = 0
@@ -108,6 +109,6 @@ def test_the_failed_leaf_count_equals_the_failed_leaves_written_out():
         profile = parse_profile(loads_exact(path.read_bytes()))
         for on in (date(2026, 1, 10), date(2026, 6, 1)):
             for result in engine.evaluate(profile, on).results:
-                assert engine._failed_count(result) == len(result.failed())
-                counted += engine._failed_count(result)
+                assert _failed_count(result) == len(result.failed())
+                counted += _failed_count(result)
     assert counted > 0

@@ -1,6 +1,6 @@
 """The loan interest subsidy, column-wise: tracks, the 12-month window split by calendar year, the yearly cap.
 
-Mirrors evaluate._interest_subsidy:
+Mirrors loan_tracks.interest_subsidy:
 - each loan is checked on each track (common + track enterprise conditions, the issue-date window, the loan
   conditions);
 - the subsidised window [issue, issue + N months) is cut at maturity and split at 1 January; each year gets
@@ -174,7 +174,7 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
                                   ("headroom", pl.Int64))],
                                pl.col("_chosen").alias("track"), pl.col(ROW))
     # a loan that fails on the chosen track but is to confirm on another is to confirm, on the first such track
-    # (evaluate._fallbacks): granted what the yearly cap leaves after the chosen track's loans
+    # (loan_tracks._fallbacks): granted what the yearly cap leaves after the chosen track's loans
     fallback = pl.lit(None, dtype=pl.UInt8)
     for i in reversed(range(n_tracks)):
         fallback = pl.when((pl.col("_chosen") != i) & (pl.col(f"_s{i}") == NEEDS_CONFIRMATION)) \
@@ -241,7 +241,7 @@ def _failed_count(track: list[Compiled]) -> pl.Expr:
 
 def closest_track(result: pl.DataFrame, plan: InterestPlan, loans: pl.DataFrame) -> pl.Series:
     """The track of each loan, where no track fits taking the one with fewest failed conditions over the
-    enterprise's loans (the earlier on a tie), as evaluate._interest_subsidy explains such an enterprise.
+    enterprise's loans (the earlier on a tie), as loan_tracks.interest_subsidy explains such an enterprise.
 
     The failed conditions are counted here, for the loans of such enterprises only, and not while evaluating:
     only the explanation needs them. `loans` holds the columns the conditions read, row-aligned to result.
