@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import InputError, Problem
 from ..profile import loads_exact
+from . import labels
 
 LIST_FIELDS = frozenset({"activities", "fields"})
 INT_FIELDS = frozenset({"employees"})
@@ -52,6 +53,16 @@ class FormState:
     def next_index(self, kind: str) -> int:
         rows = self.projects if kind == "projects" else self.loans
         return max(rows, default=-1) + 1
+
+    def row_name(self, kind: str, index: int) -> str:
+        """What a project / loan row is called on the form (its legend): its name or lender, else its id, else its
+        place among the rows (1, 2, ...)."""
+        prefix = f"{kind}-{index}-"
+        named = self.get(prefix + ("name" if kind == "projects" else "lender")) or self.get(prefix + "id")
+        if named:
+            return str(named)
+        rows = self.projects if kind == "projects" else self.loans
+        return str(rows.index(index) + 1 if index in rows else index + 1)
 
 
 # --- from a submitted form ----------------------------------------------------------------------------------
@@ -177,6 +188,50 @@ def field_errors(problems: list[Problem], state: FormState) -> dict[str, list[Pr
         name = re.sub(r"^(projects|loans|fund-investments)-(\d+)", form_index, field_name(problem.path))
         errors.setdefault(name, []).append(problem)
     return errors
+
+
+def field_caption(name: str, state: FormState, text: Callable[[str], str]) -> str | None:
+    """The self-check form's own words for the field `name` (a key of field_errors), in the language of `text`
+    (which translates a message id): "Revenue (last year)", "Loan loan1 · Annual rate". None when the form has no
+    such field (a carried section, a hand-made post): the page then shows the problem's JSON path instead."""
+    parts = name.split("-")
+    if parts == ["as_of"]:
+        return text(labels.AS_OF_FIELD)
+    if parts[0] == "enterprise":
+        found = _caption_parts(parts[1:], labels.ENTERPRISE_FIELDS)
+        if found == []:
+            found = [labels.ENTERPRISE_FIELDS[""]]
+        return " · ".join(text(part) for part in found) if found else None
+    if parts[0] in labels.ROW_FIELDS and len(parts) >= 2 and parts[1].isdigit():
+        kind, index = parts[0], int(parts[1])
+        found = _caption_parts(parts[2:], labels.ROW_FIELDS[kind])
+        if found is None or index not in (state.projects if kind == "projects" else state.loans):
+            return None
+        row = f"{text(labels.ROWS[kind])} {state.row_name(kind, index)}"
+        return " · ".join([row, *(text(part) for part in found)])
+    return None
+
+
+_REGION_FIELDS = frozenset({"region", "location", "region_of_use"})
+_CHOICE_FIELDS = {"certifications": labels.CERTIFICATIONS, "declarations": labels.DECLARATIONS}
+
+
+def _caption_parts(parts: list[str], fields: dict[str, str]) -> list[str] | None:
+    """The labels (message ids) naming field `parts` within a section or row; [] for the section or row itself."""
+    if not parts:
+        return []
+    first, rest = parts[0], parts[1:]
+    if first not in fields or not first:
+        return None
+    if not rest:
+        return [fields[first]]
+    if len(rest) == 1 and first in _REGION_FIELDS and rest[0] in labels.REGION_PARTS:
+        return [fields[first], labels.REGION_PARTS[rest[0]]]
+    if len(rest) == 1 and first in LIST_FIELDS and rest[0].isdigit():  # one chosen item of a list of choices
+        return [fields[first]]
+    if len(rest) == 1 and rest[0] in _CHOICE_FIELDS.get(first, {}):  # a certification / declaration is its label
+        return [_CHOICE_FIELDS[first][rest[0]]]
+    return None
 
 
 # --- the government-fund check form (fund-... fields, fund-investments-N-... rows) -----------------------------

@@ -92,3 +92,33 @@ EXAMPLES = {
     "guangzhou-manufacturer": N_("Guangzhou manufacturer with loans"),
 }
 REGIONS = {"national": N_("National"), "shanghai": N_("Shanghai"), "beijing": N_("Beijing"), "guangdong": N_("Guangdong")}
+
+# The self-check form's own field labels (English message ids): the form shows them beside its fields, and its
+# error summary names each problem's field with them (forms.field_caption), so the two always read alike.
+ENTERPRISE_FIELDS = {
+    "": N_("Enterprise"),
+    "name": N_("Firm name"), "uscc": N_("Unified social credit code"), "region": N_("Registered region"),
+    "industry_code": N_("Industry code (GB/T 4754-2017)"), "ownership": N_("Ownership"),
+    "employees": N_("Employees"), "revenue_yuan": N_("Revenue (last year)"), "total_assets_yuan": N_("Total assets"),
+    "rd_spend_yuan": N_("R&D spending"), "certifications": N_("Certifications held on the evaluation date"),
+    "declarations": N_("Declarations"),
+}
+AS_OF_FIELD = N_("Evaluation date")
+ROWS = {"projects": N_("Project"), "loans": N_("Loan")}  # a row is "<this> <its name>", as its legend reads
+PROJECT_FIELDS = {
+    "id": N_("Project id"), "name": N_("Project name"), "activities": N_("Activities"),
+    "fields": N_("Technology fields"), "location": N_("Project location"),
+    "total_input_yuan": N_("Total input / investment"), "rd_input_yuan": N_("R&D input"),
+    "challenge_amount_yuan": N_("Challenge amount"), "annual_operating_expenses_yuan": N_("Annual operating expenses"),
+    "pilot_service_fees_yuan": N_("Pilot-service fees this year"),
+    "is_independent_legal_entity": N_("Independent legal entity"), "is_new": N_("Newly built"),
+}
+LOAN_FIELDS = {
+    "id": N_("Loan id"), "lender": N_("Lender"), "principal_yuan": N_("Principal"), "annual_rate": N_("Annual rate"),
+    "issue_date": N_("Issue date"), "maturity_date": N_("Maturity date"), "loan_type": N_("Loan type"),
+    "purpose": N_("Purpose"), "region_of_use": N_("Where the loan is used"),
+    "claimed_under_other_policy": N_("Already claimed under another Guangdong subsidy"),
+    "for_tech_upgrade_project": N_("For a listed technical-upgrade project"),
+}
+ROW_FIELDS = {"projects": PROJECT_FIELDS, "loans": LOAN_FIELDS}
+REGION_PARTS = {"province": N_("Province"), "city": N_("City"), "district": N_("District")}

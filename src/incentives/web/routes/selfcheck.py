@@ -18,8 +18,8 @@ from ... import regions as region_table
 from ...errors import InputError
 from ...profile import loads_exact
 from .. import labels
-from ..forms import FormState, profile_document, state_from_document, state_from_form
-from ..rendering import is_htmx, render
+from ..forms import FormState, field_caption, profile_document, state_from_document, state_from_form
+from ..rendering import is_htmx, render, translate
 from ..selfcheck import blank_state, example_names, example_state, run
 
 router = APIRouter()
@@ -37,11 +37,14 @@ def _page(request: Request, state: FormState, *, evaluate_now: bool, block: str 
           had_errors: bool = False) -> Response:
     outcome = run(state) if evaluate_now else None
     problems = outcome.problems if outcome else []
+    errors = outcome.errors if outcome else {}
     context: dict[str, Any] = {
         "state": state,
         "panel": outcome.panel if outcome else None,
         "problems": problems,
-        "errors": outcome.errors if outcome else {},
+        "errors": errors,
+        # the error summary names each field as the form labels it (the JSON paths are the API's words)
+        "captions": {name: field_caption(name, state, lambda message: translate(request, message)) for name in errors},
         "examples": example_names(),
         "industry_query": industry_query,
         "industry_matches": industry_table.search(industry_query) if industry_query else [],
