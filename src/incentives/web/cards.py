@@ -41,6 +41,7 @@ class _Texts:
         self.cap_reached = text("Cap reached")
         self.cap = text("Cap")
         self.headroom = text("Headroom")
+        self.headroom_yearly = text("Headroom (tightest year)")
         self.most_favourable = text("Most favourable, highest, no double claiming: this unit gets")
         self.instead = text("instead, which pays more.")
         self.to_confirm_title = text("To confirm before you apply:")
@@ -218,7 +219,9 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
                 out.append(f"{t.cap} {_e(_cny(cap))}")
             headroom = r.get("headroom_fen")
             if headroom is not None:
-                out.append(f" · {t.headroom} {_e(_cny(headroom))}")
+                # a yearly cap: the room left in the tightest of the loan's years, not in every year
+                label = t.headroom_yearly if r.get("kind") == "loan_interest_subsidy" else t.headroom
+                out.append(f" · {label} {_e(_cny(headroom))}")
             out.append("</p>\n")
         out.append("  </div>\n")
     if status == "superseded":
