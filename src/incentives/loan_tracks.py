@@ -9,7 +9,7 @@ does the same column-wise.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +77,22 @@ def interest_subsidy(plan: SchemePlan, version: Any, version_texts: tuple[str | 
         result.notes = [_fallback_note(track, other), *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
         result.extra["track"] = other.id
         results[position] = result
+    for check, result in zip(loans, results):
+        if result.amount_fen is not None:
+            result.notes += _window_ended_note(check.segments(), as_of)
     return results
+
+
+def _window_ended_note(segments: list[Any], as_of: date) -> list[dict[str, str]]:
+    """A check note for a loan whose subsidised months are over on the evaluation date: the amount is what the
+    loan qualified for, but claims are quarterly, and one not made in time may no longer be accepted."""
+    if not segments or as_of < segments[-1].end:
+        return []
+    last = (segments[-1].end - timedelta(days=1)).isoformat()
+    return [{"kind": "check",
+             "zh": f"本笔贷款的贴息期已于 {last} 结束：贴息按季度申报，请核对各季度是否已申报（逾期未报的可能无法再申请）",
+             "en": f"this loan's subsidised period ended on {last}: claims are quarterly, so check that each quarter "
+                   "was claimed (a late claim may no longer be accepted)"}]
 
 
 def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,

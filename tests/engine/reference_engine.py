@@ -9,7 +9,7 @@ tests/engine/test_reference_engine.py checks that `incentives.evaluate` answers 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from incentives.calculators.interest_subsidy import allocate_annual_cap, segment
 from incentives.calculators.percent_of_base import percent_of_base
 from incentives.calculators.rate_table import RateLookupError, find_tool, rate_entry_on
 from incentives.conditions import AllOf, ConditionResult, Leaf, NotOf, Outcome, kleene_all, kleene_any, leaves
-from incentives.dates import quarter_end
+from incentives.dates import add_months, quarter_end
 from incentives.errors import CalendarNotPublished
 from incentives.facts import ALL_UNITS, FACTS
 from incentives.money import apply_rate, fen_to_yuan, format_rate
@@ -674,7 +674,19 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
             result.status, result.amount_fen = Status.not_in_force, None
     if version is None:
         return best["results"]
-    return _with_fallbacks(best, options, version, paid, rates, received)
+    results = _with_fallbacks(best, options, version, paid, rates, received)
+    for loan, result in zip(profile.loans, results):
+        if result.amount_fen is None:
+            continue
+        end = min(add_months(loan.issue_date, version.subsidy_months.value), loan.maturity_date)
+        if as_of >= end:  # the subsidised months are over: the claims are to check
+            last = (end - timedelta(days=1)).isoformat()
+            result.notes.append({
+                "kind": "check",
+                "zh": f"本笔贷款的贴息期已于 {last} 结束：贴息按季度申报，请核对各季度是否已申报（逾期未报的可能无法再申请）",
+                "en": f"this loan's subsidised period ended on {last}: claims are quarterly, so check that each "
+                      "quarter was claimed (a late claim may no longer be accepted)"})
+    return results
 
 
 def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version: Any, paid: dict[int, int],
