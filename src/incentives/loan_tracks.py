@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .calculators.interest_subsidy import allocate_annual_cap, segment_steps, still_due, subsidy_segments
+from .calculators.interest_subsidy import (allocate_annual_cap, received_by_year, segment_steps, still_due,
+                                           subsidy_segments)
 from .conditions import ConditionResult, Evaluator, Outcome, compiled
 from .money import format_rate, grouped_yuan
 from .profile import IMPLAUSIBLE_RATE, Profile
@@ -35,14 +36,24 @@ def interest_subsidy(plan: SchemePlan, version: Any, version_texts: tuple[str | 
     scheme = plan.scheme
     common = [run(base_facts) for run, _ in plan.conditions]
     paid: dict[int, int] = {}  # per year, against the enterprise's yearly cap
-    received: dict[str, int] = {}  # per loan, against the loan's own subsidy
+    received: dict[str, int] = {}  # per loan of the profile, against the loan's own subsidy
+    latest: dict[str, int] = {}  # per such loan, the year of its latest award
+    loan_ids = {loan.id for loan in profile.loans}
     for award in profile.awards:
-        if award.scheme_id == scheme.id and award.date <= as_of:
+        if award.scheme_id != scheme.id or award.date > as_of:
+            continue
+        if award.unit_id in loan_ids:
+            received[award.unit_id] = received.get(award.unit_id, 0) + award.amount_fen
+            latest[award.unit_id] = max(latest.get(award.unit_id, award.date.year), award.date.year)
+        else:  # another loan's, or the enterprise's: counted in the year it was paid
             paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
-            if award.unit_id is not None:
-                received[award.unit_id] = received.get(award.unit_id, 0) + award.amount_fen
     loans = [_LoanCheck(plan, version, loan, {**base_facts, **facts}, received.get(loan.id, 0))
              for loan, facts in zip(profile.loans, loan_facts)]
+    if version is not None:
+        for check in loans:
+            if check.received:
+                for year, amount in received_by_year(check.segments(), check.received, latest[check.loan.id]).items():
+                    paid[year] = paid.get(year, 0) + amount
     options = [_track_option(plan, version, version_texts, index, base_facts, common, paid, order, loans)
                for index in range(len(scheme.tracks))]
     viable = [o for o in options if any(r.status is not _INELIGIBLE for r in o.results)]

@@ -631,14 +631,28 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
         return [_placeholder(scheme, version, order)]
     plan = _scheme_plan(scheme)
     common = [run(base_facts) for run, _ in plan.conditions]
-    paid = {}
-    for award in profile.awards:
-        if award.scheme_id == scheme.id and award.date <= as_of:
-            paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
+    counted = [a for a in profile.awards if a.scheme_id == scheme.id and a.date <= as_of]
+    loan_ids = {loan.id for loan in profile.loans}
     # what each loan already received comes off its own subsidy, earliest year first
-    received = {loan.id: sum(a.amount_fen for a in profile.awards
-                             if a.scheme_id == scheme.id and a.date <= as_of and a.unit_id == loan.id)
-                for loan in profile.loans}
+    received = {loan.id: sum(a.amount_fen for a in counted if a.unit_id == loan.id) for loan in profile.loans}
+    # against the yearly cap, an award on another loan (or none) counts in the year it was paid; one on a loan
+    # of the profile in the years whose subsidy it paid, and beyond the loan's whole subsidy in its latest year
+    paid = {}
+    for award in counted:
+        if award.unit_id not in loan_ids:
+            paid[award.date.year] = paid.get(award.date.year, 0) + award.amount_fen
+    for loan in profile.loans if version is not None else []:
+        left = received[loan.id]
+        if not left:
+            continue
+        for segment in subsidy_segments(loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date,
+                                        version.share.rate, version.subsidy_months.value, version.rounding):
+            taken = min(left, segment.subsidy_fen)
+            paid[segment.year] = paid.get(segment.year, 0) + taken
+            left -= taken
+        if left:
+            year = max(a.date.year for a in counted if a.unit_id == loan.id)
+            paid[year] = paid.get(year, 0) + left
     # each loan's facts with the enterprise's, merged once for all tracks (the tracks only read them)
     loan_fact_sets = [{**base_facts, **loan_facts(loan)} for loan in profile.loans]
     options = [_track_option(scheme, plan, version, track, index, profile, base_facts, common, paid, order,

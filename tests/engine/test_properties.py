@@ -339,6 +339,36 @@ def test_the_yearly_cap_holds_over_any_set_of_loans_in_any_order(scheme_id: str,
 
 
 @pytest.mark.parametrize("scheme_id", SUBSIDY_SCHEMES)
+@given(data=st.data(), hnte=st.sampled_from([False, None, True]))
+def test_what_a_loan_received_is_never_granted_again_and_the_yearly_cap_holds(scheme_id: str, data: Any,
+                                                                               hnte: bool | None) -> None:
+    start = witness(scheme_id, "manufacturing").edited(lambda p: _with_hnte(p, hnte))
+    version = _version(CAT.scheme(scheme_id), start.as_of)
+    cap = version.annual_cap_per_enterprise.fen
+    items = data.draw(loans(scheme_id))
+    awards = data.draw(st.lists(st.fixed_dictionaries({
+        "scheme_id": st.just(scheme_id),
+        "amount_yuan": st.integers(1, 2_500_000_000).map(_yuan),
+        "date": st.sampled_from(["2025-06-30", "2025-12-31", "2026-01-15", "2026-04-10"]),
+        "unit_id": st.sampled_from([item["id"] for item in items] + ["an-earlier-loan"])}), max_size=4))
+    world = start.edited(lambda p: p.update(loans=items, awards=awards))
+    granted: dict[int, int] = {}
+    for result in _results(world, [scheme_id]):
+        if not result["unit_id"] or result["amount_fen"] is None:
+            continue
+        loan = next(l for l in items if l["id"] == result["unit_id"])
+        received = sum(Fraction(Decimal(a["amount_yuan"])) * 100 for a in awards
+                       if a["unit_id"] == loan["id"] and date.fromisoformat(a["date"]) <= start.as_of)
+        # what it received plus what it is granted never passes the loan's own subsidy (unless it was paid more)
+        exact = _exact_subsidy(loan, version.share.rate, version.subsidy_months.value)
+        assert result["amount_fen"] <= max(exact - received, 0)
+        for year, fen in result["details"]["by_year_fen"].items():
+            granted[int(year)] = granted.get(int(year), 0) + fen
+    for year, fen in granted.items():
+        assert fen <= cap, year
+
+
+@pytest.mark.parametrize("scheme_id", SUBSIDY_SCHEMES)
 @given(principal=st.integers(1, 10**12), more=st.integers(0, 10**12), days=st.integers(1, 800))
 @example(principal=190_476_190_476, more=1, days=365)  # one fen under the ¥20M cap at 3% × 35%, then at it
 def test_a_loan_subsidy_never_falls_as_the_principal_grows(scheme_id: str, principal: int, more: int,

@@ -369,10 +369,7 @@ def evaluate_frames(frames: UnitFrames, as_of: date, cat: Catalogue | None = Non
 
 
 def hits(evaluated: dict[str, Evaluated]) -> pl.DataFrame:
-    """Every (enterprise, scheme, unit) that is eligible or needs confirmation: few rows, whatever the input.
-
-    Schemes come in catalogue order (then unit order), which _top_schemes relies on for its ties.
-    """
+    """Every (enterprise, scheme, unit) that is eligible or needs confirmation: few rows, whatever the input."""
     parts = []
     in_order = sorted(((ev, plan) for ev in evaluated.values() for plan in ev.plans), key=lambda pair: pair[1].order)
     for ev, plan in in_order:
@@ -397,13 +394,12 @@ def _scheme_id_of_order(cat: Catalogue) -> pl.Expr:
 
 
 def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
-    """Per enterprise with a positive amount, its three largest (the earlier scheme on a tie) as text: the scheme,
-    the unit (project or loan) in brackets, the amount, and whether it is still to confirm.
+    """Per enterprise with a positive amount, its three largest (the earlier scheme, then the smaller unit id, on
+    a tie) as text: the scheme, the unit (project or loan) in brackets, the amount, and whether it is still to
+    confirm. The unit id breaks ties so that the text does not depend on the order of the input's rows.
 
-    The hits come in catalogue order, so two stable one-key sorts (amount, then enterprise) put each
-    enterprise's rows together, largest first, earlier scheme first on a tie, at a fraction of the cost of one
-    sort on three keys. Then the rank is the distance to the run's first row and the text joins the next two
-    rows of the run: no grouping, and no text for the rows beyond three.
+    One sort puts each enterprise's rows together, largest first; the rank is the distance to the run's first
+    row and the text joins the next two rows of the run: no grouping, and no text for the rows beyond three.
     """
     names = _scheme_id_of_order(cat)
     # a potential amount is not money yet: said so, or the reader would add it to the confirmed ones
@@ -419,8 +415,7 @@ def _top_schemes(found: pl.DataFrame, cat: Catalogue) -> pl.DataFrame:
         return pl.when(row.shift(-k) == row).then(pl.col("_label").shift(-k))
 
     return (found.lazy().filter(amount > 0)
-            .sort(amount, descending=True, maintain_order=True)
-            .sort(ROW, maintain_order=True)
+            .sort([ROW, "amount_fen", "order", "unit_id"], descending=[False, True, False, False], nulls_last=True)
             .with_columns((at - run_start).alias("_rank"))
             .filter(pl.col("_rank") < 3)
             .with_columns(label.alias("_label"))

@@ -92,28 +92,46 @@ def _segments(loans: pl.DataFrame, version: Any) -> pl.DataFrame:
             .collect())
 
 
-def _less_received(segments: pl.DataFrame, awards: pl.DataFrame, scheme_id: str, as_of: date) -> pl.DataFrame:
-    """The segments less what each loan already received, earliest year first (interest_subsidy.still_due)."""
-    received = (awards.filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of)
-                              & pl.col("unit_id").is_not_null())
-                .group_by(ROW, "unit_id").agg(pl.col("amount_fen").sum().alias("_received")))
+def _awards_on_loans(awards: pl.DataFrame, loans: pl.DataFrame, scheme_id: str,
+                     as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The scheme's awards until the evaluation date, in two parts: per loan of the input that awards name
+    (UNIT_ROW), what it received and the year of its latest award; and per (enterprise, year) what the others
+    (another loan's, or the enterprise's) paid, counted in the year paid."""
+    counted = (awards.filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of))
+               .select(ROW, "unit_id", "amount_fen", pl.col("date").dt.year().cast(pl.Int32).alias("_year")))
+    keys = take(loans, [ROW, "unit_id", UNIT_ROW])
+    named = counted.filter(pl.col("unit_id").is_not_null()).join(keys, on=[ROW, "unit_id"], how="inner")
+    per_loan = named.group_by(UNIT_ROW).agg(pl.col(ROW).first(), pl.col("amount_fen").sum().alias("_received"),
+                                            pl.col("_year").max().alias("_latest"))
+    # an award with no unit, or naming no loan of the input, is kept (null keys never match)
+    others = (counted.join(keys.select(ROW, "unit_id"), on=[ROW, "unit_id"], how="anti")
+              .group_by(ROW, "_year").agg(pl.col("amount_fen").sum().alias("_paid")))
+    return per_loan, others
+
+
+def _less_received(segments: pl.DataFrame, received: pl.DataFrame,
+                   paid_elsewhere: pl.DataFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """The segments less what each loan received, earliest year first (interest_subsidy.still_due), and per
+    (enterprise, year) what counts against the yearly cap: the others' awards in the year paid, a loan's in the
+    years whose subsidy it paid, and beyond its whole subsidy in its latest award's year (received_by_year)."""
     if not received.height:
-        return segments
+        return segments, paid_elsewhere.lazy()
     # the awards are few: only the segments of loans that received something change
-    hit = segments.with_row_index("_at").join(received, on=[ROW, "unit_id"], how="inner")
-    if not hit.height:
-        return segments
+    hit = segments.with_row_index("_at").join(received.drop(ROW), on=UNIT_ROW, how="inner")
     # a loan's years sit next to each other, earliest first (see _segments)
     before = pl.col("_seg").cum_sum().over(UNIT_ROW) - pl.col("_seg")
     taken = pl.min_horizontal(pl.col("_seg"), pl.max_horizontal(pl.col("_received") - before, pl.lit(0, dtype=pl.Int64)))
-    hit = hit.select("_at", (pl.col("_seg") - taken).alias("_seg"))
-    return segments.with_columns(segments.get_column("_seg").scatter(hit.get_column("_at"), hit.get_column("_seg")))
-
-
-def _paid_by_year(awards: pl.DataFrame, scheme_id: str, as_of: date) -> pl.LazyFrame:
-    return (awards.lazy().filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of))
-            .group_by(ROW, pl.col("date").dt.year().cast(pl.Int32).alias("_year"))
-            .agg(pl.col("amount_fen").sum().alias("_paid")))
+    hit = hit.with_columns(taken.alias("_taken"))
+    due = segments.get_column("_seg").scatter(hit.get_column("_at"), hit.get_column("_seg") - hit.get_column("_taken"))
+    absorbed = hit.group_by(ROW, "_year").agg(pl.col("_taken").sum().alias("_paid"))
+    # a loan with no subsidised day at all takes nothing off its years: all it received is beyond them
+    beyond = (received.join(hit.group_by(UNIT_ROW).agg(pl.col("_taken").sum()), on=UNIT_ROW, how="left")
+              .select(ROW, pl.col("_latest").alias("_year"),
+                      (pl.col("_received") - pl.col("_taken").fill_null(0)).alias("_paid"))
+              .filter(pl.col("_paid") > 0))
+    paid = (pl.concat([paid_elsewhere.lazy(), absorbed.lazy(), beyond.lazy()], how="vertical_relaxed")
+            .group_by(ROW, "_year").agg(pl.col("_paid").sum()))
+    return segments.with_columns(due), paid
 
 
 def _allocate(segments: pl.DataFrame, status: pl.Series, paid: pl.LazyFrame, cap: int) -> pl.DataFrame:
@@ -149,10 +167,14 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
     else:
         cap = plan.version.annual_cap_per_enterprise.fen
         # only loans still in play on some track have a subsidy to compute
+        received, paid_elsewhere = _awards_on_loans(awards, loans, plan.scheme.id, as_of)
+        # only loans still in play on some track have a subsidy to compute, and those awards name: where what
+        # they received counts against the cap depends on their years
         in_play = pl.any_horizontal([statuses[f"_s{i}"] <= NEEDS_CONFIRMATION for i in range(n_tracks)])
+        if received.height:
+            in_play = in_play | spread(n, received[UNIT_ROW], pl.repeat(True, received.height, eager=True), False)
         segments = _segments(take(loans, list(INTEREST_COLUMNS)).filter(statuses.select(in_play).to_series()), plan.version)
-        segments = _less_received(segments, awards, plan.scheme.id, as_of)
-        paid = _paid_by_year(awards, plan.scheme.id, as_of)
+        segments, paid = _less_received(segments, received, paid_elsewhere)
         for i in range(n_tracks):
             granted.append(_allocate(segments, statuses[f"_s{i}"], paid, cap))
             by_loan = granted[i].group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias(f"_a{i}"))
@@ -184,11 +206,25 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
     track = pl.coalesce("_fallback", "_chosen")
     status = pl.when(pl.col("_fallback").is_not_null()).then(pl.lit(NEEDS_CONFIRMATION, dtype=pl.UInt8)) \
         .otherwise(pick("_s", pl.col("_chosen")))
+    by_loan = _granted_per_loan(per_loan, granted, segments, paid, cap)
+    per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in ("_amount", "_binding", "_headroom"))
+    in_play = status <= NEEDS_CONFIRMATION
+    return per_loan.select(status.alias("status"), pl.when(in_play).then(pl.col("_amount")).alias("amount"),
+                           pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
+                           pl.when(in_play).then(pl.col("_binding")).alias("binding"),
+                           pl.when(in_play).then(pl.col("_headroom")).alias("headroom"), track.alias("track"),
+                           pl.col(ROW))
+
+
+def _granted_per_loan(per_loan: pl.DataFrame, granted: list[pl.DataFrame], segments: pl.DataFrame,
+                      paid: pl.LazyFrame, cap: int) -> pl.DataFrame:
+    """Per granted loan (UNIT_ROW): its amount, whether the cap cut it, and the room left in its tightest year,
+    over the chosen track's grants and then the other-track loans' (in the room the former leave)."""
     chosen_loan = per_loan.get_column("_chosen")
     kept = pl.concat([g.filter(chosen_loan.gather(g.get_column(UNIT_ROW)) == i) for i, g in enumerate(granted)])
     kept = kept.select(ROW, UNIT_ROW, "_year", "_seg", "_granted")
     fallbacks = per_loan.get_column("_fallback")
-    if fallbacks.null_count() < n:
+    if fallbacks.null_count() < fallbacks.len():
         used = kept.lazy().group_by(ROW, "_year").agg(pl.col("_granted").sum().alias("_used"))
         room_taken = (pl.concat([used, paid.rename({"_paid": "_used"})]).group_by(ROW, "_year")
                       .agg(pl.col("_used").sum().alias("_paid")))
@@ -197,17 +233,10 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         kept = pl.concat([kept, extra.select(kept.columns)])
     used = kept.lazy().group_by(ROW, "_year").agg(pl.col("_granted").sum().alias("_used")).join(
         paid, on=[ROW, "_year"], how="left").select(ROW, "_year", pl.col("_used") + pl.col("_paid").fill_null(0))
-    by_loan = (kept.lazy().join(used, on=[ROW, "_year"], how="left")
-               .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias("_amount"),
-                                       (pl.col("_granted") < pl.col("_seg")).any().alias("_binding"),
-                                       (cap - pl.col("_used")).min().alias("_headroom")).collect())
-    per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in ("_amount", "_binding", "_headroom"))
-    in_play = status <= NEEDS_CONFIRMATION
-    return per_loan.select(status.alias("status"), pl.when(in_play).then(pl.col("_amount")).alias("amount"),
-                           pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
-                           pl.when(in_play).then(pl.col("_binding")).alias("binding"),
-                           pl.when(in_play).then(pl.col("_headroom")).alias("headroom"), track.alias("track"),
-                           pl.col(ROW))
+    return (kept.lazy().join(used, on=[ROW, "_year"], how="left")
+            .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias("_amount"),
+                                    (pl.col("_granted") < pl.col("_seg")).any().alias("_binding"),
+                                    (cap - pl.col("_used")).min().alias("_headroom")).collect())
 
 
 def _chosen_track(per_loan: pl.DataFrame, n_tracks: int) -> pl.Series:

@@ -66,6 +66,22 @@ def still_due(segments: list[Segment], received_fen: int) -> list[Segment]:
     return due
 
 
+def received_by_year(segments: list[Segment], received_fen: int, latest_award_year: int) -> dict[int, int]:
+    """Where what a loan received counts against the enterprise's yearly cap: in the years whose subsidy it
+    paid, as still_due takes it off (earliest first), whenever it was paid out; what exceeds the loan's whole
+    subsidy counts in the year of its latest award. So the same money is never taken off the loan's own years
+    and off another year's room as well."""
+    counted: dict[int, int] = {}
+    for segment, due in zip(segments, still_due(segments, received_fen)):
+        taken = segment.subsidy_fen - due.subsidy_fen
+        if taken:
+            counted[segment.year] = counted.get(segment.year, 0) + taken
+    excess = received_fen - sum(counted.values())
+    if excess:
+        counted[latest_award_year] = counted.get(latest_award_year, 0) + excess
+    return counted
+
+
 def allocate_annual_cap(
     loans: list[tuple[str, list[Segment]]], cap_fen: int, already_paid_fen: dict[int, int]
 ) -> dict[str, dict[int, int]]:
