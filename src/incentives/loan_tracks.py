@@ -68,10 +68,11 @@ def interest_subsidy(plan: SchemePlan, version: Any, version_texts: tuple[str | 
     note_en = f"Evaluated on the '{track.label_en}' track"
     others = [o for o in options if o is not best]
     if others:
-        note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
-            f"{scheme.tracks[o.index].label_zh}路径可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
-        note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
-            f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan" for o in others) + ")"
+        note_zh += "（企业只能选择一个路径，取确定可获金额较多者，相同时取含待确认金额较多者；" + "；".join(
+            f"{scheme.tracks[o.index].label_zh}路径含待确认可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
+        note_en += " (an enterprise joins one track: the one paying more for certain, then more in all; " + "; ".join(
+            f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan including amounts to confirm"
+            for o in others) + ")"
     fallbacks = _fallbacks(best, options, version, paid)
     _explain_subsidies(best.pending + [(result, loan, segments) for result, loan, segments, _, _ in fallbacks],
                        best.allocated, best.cap, version, paid, {check.loan.id: check for check in loans})

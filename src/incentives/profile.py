@@ -339,7 +339,7 @@ class Loan(Strict):
     @model_validator(mode="after")
     def _dates_in_order(self) -> "Loan":
         if self.maturity_date <= self.issue_date:
-            raise ValueError("到期日必须晚于发放日 / maturity_date must be after issue_date")
+            raise ValueError("到期日必须晚于发放日 / the maturity date must be after the issue date")
         return self
 
 

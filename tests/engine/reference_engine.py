@@ -669,10 +669,10 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
     note_en = f"Evaluated on the '{best['track'].label_en}' track"
     others = [o for o in options if o is not best]
     if others:
-        note_zh += "（企业只能选择一个路径，取较优者；" + "；".join(
-            f"{o['track'].label_zh}路径可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
-        note_en += " (an enterprise joins one track; the better one is chosen; " + "; ".join(
-            f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan" for o in others) + ")"
+        note_zh += "（企业只能选择一个路径，取确定可获金额较多者，相同时取含待确认金额较多者；" + "；".join(
+            f"{o['track'].label_zh}路径含待确认可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
+        note_en += " (an enterprise joins one track: the one paying more for certain, then more in all; " + "; ".join(
+            f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan including amounts to confirm" for o in others) + ")"
     rates = {loan.id: loan.annual_rate for loan in profile.loans}
     for result in best["results"]:
         result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})

@@ -214,7 +214,7 @@ def test_an_unknown_industry_code_is_named(tmp_path: Path) -> None:
 def test_a_maturity_before_issue_is_named(tmp_path: Path) -> None:
     document = {**_enterprise(), "loans": [{"id": "l", "principal_yuan": "100", "annual_rate": "0.03",
                                              "issue_date": "2026-05-01", "maturity_date": "2026-04-01"}]}
-    _profile_problem(document, tmp_path, "$.loans[0]", "maturity_date must be after issue_date")
+    _profile_problem(document, tmp_path, "$.loans[0]", "the maturity date must be after the issue date")
 
 
 def test_an_award_under_a_scheme_outside_the_catalogue_is_named(tmp_path: Path) -> None:

@@ -81,13 +81,14 @@ def test_a_row_without_a_name_or_id_is_called_by_its_place_among_the_rows(app):
     assert "Loan 1 · Loan id: Field required" in en
 
 
-def test_a_lenders_name_names_the_row_and_rows_count_as_shown_after_a_removal(app):
+def test_a_row_is_named_by_its_id_and_lender_and_rows_count_as_shown_after_a_removal(app):
     form = _form(**{"loans-0-lender": "工商银行", "loans-0-annual_rate": "abc",
                     "loans-3-id": "", "loans-3-principal_yuan": "1", "loans-3-annual_rate": "0.03",
                     "loans-3-issue_date": "2025-01-01", "loans-3-maturity_date": "2026-01-01"})
     page = _client(app, "zh-CN").post("/", data=form).text
     items = _summary(page)
-    assert any(item.startswith("贷款 工商银行 · 年利率：") for item in items)
+    # two loans from one bank differ by their ids
+    assert any(item.startswith("贷款 loan1 · 工商银行 · 年利率：") for item in items)
     assert "贷款 2 · 贷款编号：缺少必填字段" in items  # form row 3 is the second loan on the page
     assert '<a href="#f-loans-3-id">' in page
 

@@ -220,7 +220,7 @@ def test_a_loan_to_confirm_on_the_other_track_says_so_open_on_its_card(client: T
     for headers in ({}, HX):
         page = client.post("/profile/import", data={"as_of": AS_OF}, headers=headers, files={
             "profile_file": ("p.json", json.dumps(document).encode(), "application/json")}).text
-        card = page.split("ccb-wc-2026 · ")[1].split("</article>")[0]
+        card = page.split('<span class="unit">ccb-wc-2026 · ')[1].split("</article>")[0]
         assert 'class="tag tag-check">另一路径<' in card and '<details class="notes" open>' in card
         assert "若企业可按“高新技术企业”路径申报" in card and "持有有效的高新技术企业证书（高新技术企业路径）" in card
         assert "年度上限剩余额度（按最紧的年份）" in card  # the cap is yearly: the room is the tightest year's

@@ -111,9 +111,12 @@ def segment_steps(principal_fen: int, annual_rate: Decimal, share: Decimal, segm
                           amount_fen=received_fen))
     for segment, due in zip(segments, still_due(segments, received_fen)):
         steps.append(Step(
-            f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{share_text}",
+            # each year is the difference of the running totals, each rounded (subsidy_segments): a year checked
+            # on its own may be a fen off, and the label says why
+            f"{segment.year}年：{segment.start}至{segment.end}（不含）共{segment.days}天，本金×利率×天数/365×{share_text}"
+            f"（按累计额取整后逐年相减）",
             f"{segment.year}: {segment.start} to {segment.end} (exclusive), {segment.days} days, "
-            f"principal × rate × days/365 × {share_text}",
+            f"principal × rate × days/365 × {share_text} (the running total rounded, then differenced)",
             amount_fen=segment.subsidy_fen))
         if due.subsidy_fen != segment.subsidy_fen:
             steps.append(Step(f"{segment.year}年扣除本笔贷款已获贴息后", f"{segment.year} less what this loan received",

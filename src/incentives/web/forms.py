@@ -55,12 +55,14 @@ class FormState:
         return max(rows, default=-1) + 1
 
     def row_name(self, kind: str, index: int) -> str:
-        """What a project / loan row is called on the form (its legend): its name or lender, else its id, else its
-        place among the rows (1, 2, ...)."""
+        """What a project / loan row is called on the form (its legend): its id and its name or lender (two loans
+        from one bank differ by their ids, as the result cards show them), else its place among the rows."""
         prefix = f"{kind}-{index}-"
-        named = self.get(prefix + ("name" if kind == "projects" else "lender")) or self.get(prefix + "id")
+        unit_id = self.get(prefix + "id")
+        name = self.get(prefix + ("name" if kind == "projects" else "lender"))
+        named = " · ".join(str(part) for part in dict.fromkeys(p for p in (unit_id, name) if p))
         if named:
-            return str(named)
+            return named
         rows = self.projects if kind == "projects" else self.loans
         return str(rows.index(index) + 1 if index in rows else index + 1)
 
