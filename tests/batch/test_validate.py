@@ -196,3 +196,18 @@ def test_chinese_enum_labels_and_list_separators_are_read_as_codes():
     checked = validate(raw)
     assert checked.tables.enterprises["ownership"].to_list() == ["private", "state_owned"]
     assert checked.tables.projects.select("activities", "fields").row(0) == (["rd", "pilot_platform"], ["ai", "6g"])
+
+
+def test_an_award_naming_no_unit_of_its_enterprise_is_a_warning_not_an_error():
+    checked = validate(_raw(
+        enterprises=_enterprises(),
+        projects={"enterprise_id": ["E1"], "project_id": ["P1"]},
+        loans={"enterprise_id": ["E2"], "loan_id": ["L1"], "principal_fen": ["100"], "annual_rate": ["0.03"],
+               "issue_date": ["2026-01-05"], "maturity_date": ["2027-01-05"]},
+        awards={"enterprise_id": ["E1", "E1", "E1", "E2"], "scheme_id": ["sh-g60/industry-cluster"] * 4,
+                "amount_fen": ["100"] * 4, "date": ["2026-01-01"] * 4, "unit_id": ["P1", "P9", None, "P1"]}))
+    warned = checked.errors.select("row", "value", "kind", "enterprise_id").rows()
+    # P9 is nobody's; P1 is E1's project, not E2's
+    assert warned == [(3, "P9", "warning", "E1"), (5, "P1", "warning", "E2")]
+    assert checked.counts.warnings == 2 and checked.counts.errors == 0 and checked.counts.evaluated == 2
+    assert "不会减少" in checked.errors["reason_zh"][0] and "typo" in checked.errors["reason_en"][0]

@@ -106,6 +106,9 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "rate": ("利率须为小数（0.035）或百分数（3.5%）", "a rate must be a fraction (0.035) or a percentage (3.5%)"),
         "rate_high": ("年利率高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率评估",
                       "annual rate above 24%: please check (is 4.5% written as 0.45?); evaluated as given"),
+        "unit_unknown": ("对象编号不是该企业在本文件中的项目或贷款：已按所填计入，但不会减少任何项目或贷款自身的上限；若是笔误请更正",
+                         "the unit id names none of this enterprise's projects or loans in this file: counted as given, "
+                         "but it lowers no project's or loan's own cap; correct it if it is a typo"),
         "template_example": ("这是模板中的示例企业，已按所填评估；若不是客户，请删除该行",
                              "this is the template's example enterprise, evaluated as given: delete the row if it "
                              "is not a client"),
@@ -808,6 +811,8 @@ def validate(raw: RawInput, fast_paths: bool = True) -> Validated:
             own_errors = pl.concat([own_errors, _implausible_rates(keep)])
         if name == "enterprises":
             own_errors = pl.concat([own_errors, _template_examples(keep)])
+        if name == "awards":
+            own_errors = pl.concat([own_errors, _awards_naming_no_unit(keep, accepted["projects"], accepted["loans"])])
         accepted[name] = keep.drop(ROW)
         counts.rows_in[name] = table.values.height
         counts.rows_accepted[name] = keep.height
@@ -835,7 +840,22 @@ def _with_error_counts(rejected: pl.DataFrame, errors: dict[str, pl.DataFrame]) 
                     pl.coalesce("_by_id", "_by_row", pl.lit(0, dtype=pl.Int64)).alias("n_errors")))
 
 
-_KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING, "template_example": KIND_WARNING}
+_KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING, "template_example": KIND_WARNING,
+                 "unit_unknown": KIND_WARNING}
+
+
+def _awards_naming_no_unit(awards: pl.DataFrame, projects: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
+    """Accepted awards whose unit id is none of their enterprise's projects or loans: an earlier loan's award is
+    fine, a typo silently leaves a cap too high, so they are listed (evaluated as given)."""
+    named = awards.filter(pl.col("unit_id").is_not_null())
+    if not named.height:
+        return named.select(ROW, pl.lit("unit_id").alias("column"), pl.col("unit_id").alias("value"),
+                            pl.lit("unit_unknown").alias("code"), "enterprise_id")
+    units = pl.concat([projects.select("enterprise_id", pl.col("project_id").alias("unit_id")),
+                       loans.select("enterprise_id", pl.col("loan_id").alias("unit_id"))])
+    return (named.join(units, on=["enterprise_id", "unit_id"], how="anti")
+            .select(ROW, pl.lit("unit_id").alias("column"), pl.col("unit_id").alias("value"),
+                    pl.lit("unit_unknown").alias("code"), "enterprise_id"))
 
 
 def _template_examples(enterprises: pl.DataFrame) -> pl.DataFrame:
