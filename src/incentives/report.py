@@ -85,7 +85,18 @@ _HEAD = {
 }
 
 
+# notes that change how an amount should be read (a rate to check, a loan on the other track, claims to check):
+# the text report shows them beside the reason, as the web page shows them open
+_FLAGGED_NOTES = ("check", "other_track")
+
+
 def _why(result: Result, lang: str) -> str:
+    key = "zh" if lang == "zh" else "en"
+    flagged = [note[key] for note in result.notes if note.get("kind") in _FLAGGED_NOTES]
+    return "; ".join(part for part in (_reason(result, lang), *flagged) if part)
+
+
+def _reason(result: Result, lang: str) -> str:
     key = "zh" if lang == "zh" else "en"
     if result.status is Status.superseded:
         return ("从优不重复，由 " if lang == "zh" else "superseded by ") + (result.superseded_by or "")

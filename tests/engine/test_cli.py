@@ -125,6 +125,14 @@ def test_evaluate_text_is_a_readable_table(example: Path, lang: str, heading: st
     assert "¥" in result.stdout
 
 
+def test_the_text_table_shows_the_notes_that_change_how_an_amount_reads() -> None:
+    # boc-fa-2025's subsidised year ended on 2026-06-30: its claims are to check
+    args = ("evaluate", str(examples_dir() / "guangzhou-manufacturer.json"), "--as-of", "2026-08-01", "--format", "text")
+    zh, en = run(*args), run(*args, "--lang", "en")
+    assert "本笔贷款的贴息期已于 2026-06-30 结束" in zh.stdout
+    assert "subsidised period ended on 2026-06-30" in en.stdout
+
+
 def test_evaluate_reads_standard_input() -> None:
     text = (examples_dir() / "guangzhou-manufacturer.json").read_text(encoding="utf-8")
     result = run("evaluate", "-", "--as-of", AS_OF, stdin=text)
