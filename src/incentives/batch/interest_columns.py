@@ -99,7 +99,8 @@ def _awards_on_loans(awards: pl.DataFrame, loans: pl.DataFrame, scheme_id: str,
     (another loan's, or the enterprise's) paid, counted in the year paid."""
     counted = (awards.filter((pl.col("scheme_id") == scheme_id) & (pl.col("date") <= as_of))
                .select(ROW, "unit_id", "amount_fen", pl.col("date").dt.year().cast(pl.Int32).alias("_year")))
-    keys = take(loans, [ROW, "unit_id", UNIT_ROW])
+    # the awards are few: match them against the loans of enterprises that have one only
+    keys = take(loans, [ROW, "unit_id", UNIT_ROW]).filter(pl.col(ROW).is_in(counted.get_column(ROW).unique().implode()))
     named = counted.filter(pl.col("unit_id").is_not_null()).join(keys, on=[ROW, "unit_id"], how="inner")
     per_loan = named.group_by(UNIT_ROW).agg(pl.col(ROW).first(), pl.col("amount_fen").sum().alias("_received"),
                                             pl.col("_year").max().alias("_latest"))
