@@ -64,47 +64,74 @@ def interest_subsidy(plan: SchemePlan, version: Any, version_texts: tuple[str | 
         # its certificate is told that, not that it is not a manufacturer
         best = min(options, key=lambda o: (sum(_failed_count(r) for r in o.results), o.index))
     track = scheme.tracks[best.index]
-    note_zh = f"按“{track.label_zh}”路径计算"
-    note_en = f"Evaluated on the '{track.label_en}' track"
-    others = [o for o in options if o is not best]
-    if others:
-        note_zh += "（企业只能选择一个路径，取确定可获金额较多者，相同时取含待确认金额较多者；" + "；".join(
-            f"{scheme.tracks[o.index].label_zh}路径含待确认可获 {grouped_yuan(o.potential)} 元" for o in others) + "）"
-        note_en += " (an enterprise joins one track: the one paying more for certain, then more in all; " + "; ".join(
-            f"{scheme.tracks[o.index].label_en}: {grouped_yuan(o.potential)} yuan including amounts to confirm"
-            for o in others) + ")"
+    track_note = chosen_track_note(track, [(scheme.tracks[o.index], o.potential) for o in options if o is not best])
     fallbacks = _fallbacks(best, options, version, paid)
     _explain_subsidies(best.pending + [(result, loan, segments) for result, loan, segments, _, _ in fallbacks],
                        best.allocated, best.cap, version, paid, {check.loan.id: check for check in loans})
-    track_note = {"kind": "track", "zh": note_zh, "en": note_en}
     rates = {loan.id: loan.annual_rate for loan in profile.loans}
     results = list(best.results)
     for result in best.results:
-        result.notes = [track_note, *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
+        result.notes = [track_note, *plan.notes, *implausible_rate_note(rates.get(result.unit_id))]
         result.extra["track"] = track.id
         if version is None:
             result.status, result.amount_fen = _NOT_IN_FORCE, None
     for result, _, _, index, position in fallbacks:
         other = scheme.tracks[index]
-        result.notes = [_fallback_note(track, other), *plan.notes, *_implausible_rate_note(rates.get(result.unit_id))]
+        result.notes = [other_track_note(track, other), *plan.notes, *implausible_rate_note(rates.get(result.unit_id))]
         result.extra["track"] = other.id
         results[position] = result
     for check, result in zip(loans, results):
-        if result.amount_fen is not None:
-            result.notes += _window_ended_note(check.segments(), as_of)
+        segments = check.segments() if result.amount_fen is not None else []
+        if segments:
+            result.notes += window_ended_note(segments[-1].end, as_of)
     return results
 
 
-def _window_ended_note(segments: list[Any], as_of: date) -> list[dict[str, str]]:
-    """A check note for a loan whose subsidised months are over on the evaluation date: the amount is what the
-    loan qualified for, but claims are quarterly, and one not made in time may no longer be accepted."""
-    if not segments or as_of < segments[-1].end:
+# --- the notes (the reference engine writes the same texts, decided its own way) ---------------------------
+
+
+def chosen_track_note(track: Any, others: list[tuple[Any, int]]) -> dict[str, str]:
+    """The track the enterprise is evaluated on, and what each other track (track, potential fen) would pay."""
+    zh, en = f"按“{track.label_zh}”路径计算", f"Evaluated on the '{track.label_en}' track"
+    if others:
+        zh += "（企业只能选择一个路径，取确定可获金额较多者，相同时取含待确认金额较多者；" + "；".join(
+            f"{other.label_zh}路径含待确认可获 {grouped_yuan(fen)} 元" for other, fen in others) + "）"
+        en += " (an enterprise joins one track: the one paying more for certain, then more in all; " + "; ".join(
+            f"{other.label_en}: {grouped_yuan(fen)} yuan including amounts to confirm" for other, fen in others) + ")"
+    return {"kind": "track", "zh": zh, "en": en}
+
+
+def window_ended_note(end: date, as_of: date) -> list[dict[str, str]]:
+    """A check note for a loan whose subsidised months (ending before `end`) are over on the evaluation date:
+    the amount is what the loan qualified for, but claims are quarterly, and a late one may be refused."""
+    if as_of < end:
         return []
-    last = (segments[-1].end - timedelta(days=1)).isoformat()
+    last = (end - timedelta(days=1)).isoformat()
     return [{"kind": "check",
              "zh": f"本笔贷款的贴息期已于 {last} 结束：贴息按季度申报，请核对各季度是否已申报（逾期未报的可能无法再申请）",
              "en": f"this loan's subsidised period ended on {last}: claims are quarterly, so check that each quarter "
                    "was claimed (a late claim may no longer be accepted)"}]
+
+
+def other_track_note(chosen: Any, other: Any) -> dict[str, str]:
+    return {"kind": "other_track",
+            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
+                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
+            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{other.label_en}' track, to be "
+                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
+                  f"'{chosen.label_en}' track's loans"}
+
+
+def implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
+    """A check note for a loan rate above profile.IMPLAUSIBLE_RATE: evaluated as given, but likely mistyped."""
+    if rate is None or rate <= IMPLAUSIBLE_RATE:
+        return []
+    shown = format_rate(rate)
+    return [{"kind": "check", "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
+             "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as 0.45?); computed as given"}]
+
+
+# --- tracks, loans and the yearly room ------------------------------------------------------------------
 
 
 def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,
@@ -139,24 +166,6 @@ def _fallbacks(best: _TrackOption, options: list[_TrackOption], version: Any,
         result.amount_fen = sum(allocated[loan.id].values())
         best.allocated[loan.id] = allocated[loan.id]
     return found
-
-
-def _fallback_note(chosen: Any, other: Any) -> dict[str, str]:
-    return {"kind": "other_track",
-            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
-                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
-            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{other.label_en}' track, to be "
-                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
-                  f"'{chosen.label_en}' track's loans"}
-
-
-def _implausible_rate_note(rate: Decimal | None) -> list[dict[str, str]]:
-    """A check note for a loan rate above profile.IMPLAUSIBLE_RATE: evaluated as given, but likely mistyped."""
-    if rate is None or rate <= IMPLAUSIBLE_RATE:
-        return []
-    shown = format_rate(rate)
-    return [{"kind": "check", "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
-             "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as 0.45?); computed as given"}]
 
 
 class _LoanCheck:

@@ -9,7 +9,7 @@ tests/engine/test_reference_engine.py checks that `incentives.evaluate` answers 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,7 @@ from incentives.sme_size import _LABELS, SizeClassification, category_for
 # the parts the engine still has as first written are its own: only what has changed is kept here
 from incentives.conditions import _show
 from incentives.evaluate import Evaluation, _awards, _fill, _implicit, _tiered
+from incentives.loan_tracks import chosen_track_note, implausible_rate_note, other_track_note, window_ended_note
 from incentives.facts import fund_facts
 from incentives.sme_size import _describe_bounds, _threshold
 
@@ -665,24 +666,14 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
         # no track fits: explain with the closest one (fewest failed conditions), so a high-tech firm that lost
         # its certificate is told that, not that it is not a manufacturer
         best = min(options, key=lambda o: (sum(_failed_count(r) for r in o["results"]), o["index"]))
-    note_zh = f"按“{best['track'].label_zh}”路径计算"
-    note_en = f"Evaluated on the '{best['track'].label_en}' track"
-    others = [o for o in options if o is not best]
-    if others:
-        note_zh += "（企业只能选择一个路径，取确定可获金额较多者，相同时取含待确认金额较多者；" + "；".join(
-            f"{o['track'].label_zh}路径含待确认可获 {fen_to_yuan(o['potential']):,} 元" for o in others) + "）"
-        note_en += " (an enterprise joins one track: the one paying more for certain, then more in all; " + "; ".join(
-            f"{o['track'].label_en}: {fen_to_yuan(o['potential']):,} yuan including amounts to confirm" for o in others) + ")"
+    # the notes' texts are the engine's (loan_tracks); when each applies is decided here
+    track_note = chosen_track_note(best["track"], [(o["track"], o["potential"]) for o in options if o is not best])
     rates = {loan.id: loan.annual_rate for loan in profile.loans}
     for result in best["results"]:
-        result.notes.insert(0, {"kind": "track", "zh": note_zh, "en": note_en})
+        result.notes.insert(0, track_note)
         rate = rates.get(result.unit_id)
         if rate is not None and rate > Decimal("0.24"):  # profile.IMPLAUSIBLE_RATE, written out
-            shown = format_rate(rate)
-            result.notes.append({"kind": "check",
-                                 "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
-                                 "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as "
-                                       "0.45?); computed as given"})
+            result.notes += implausible_rate_note(rate)
         result.extra["track"] = best["track"].id
         if version is None:
             result.status, result.amount_fen = Status.not_in_force, None
@@ -694,12 +685,7 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
             continue
         end = min(add_months(loan.issue_date, version.subsidy_months.value), loan.maturity_date)
         if as_of >= end:  # the subsidised months are over: the claims are to check
-            last = (end - timedelta(days=1)).isoformat()
-            result.notes.append({
-                "kind": "check",
-                "zh": f"本笔贷款的贴息期已于 {last} 结束：贴息按季度申报，请核对各季度是否已申报（逾期未报的可能无法再申请）",
-                "en": f"this loan's subsidised period ended on {last}: claims are quarterly, so check that each "
-                      "quarter was claimed (a late claim may no longer be accepted)"})
+            result.notes += window_ended_note(end, as_of)
     return results
 
 
@@ -747,21 +733,10 @@ def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}
         result.extra["already_paid_by_year_fen"] = {str(y): paid.get(y, 0) for y in sorted(granted)}
         result.extra["track"] = track.id
-        chosen = best["track"]
-        result.notes.insert(0, {
-            "kind": "other_track",
-            "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{track.label_zh}”路径申报，本笔贷款可能获得贴息，"
-                  f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
-            "en": f"Not subsidised on the '{chosen.label_en}' track; it may be on the '{track.label_en}' track, to be "
-                  f"confirmed. An enterprise joins one track: the amount is what the yearly cap leaves after the "
-                  f"'{chosen.label_en}' track's loans"})
+        result.notes.insert(0, other_track_note(best["track"], track))
         rate = rates.get(result.unit_id)
         if rate is not None and rate > Decimal("0.24"):
-            shown = format_rate(rate)
-            result.notes.append({"kind": "check",
-                                 "zh": f"年利率 {shown} 高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率计算",
-                                 "en": f"an annual rate of {shown} is above 24%: please check (is 4.5% written as "
-                                       "0.45?); computed as given"})
+            result.notes += implausible_rate_note(rate)
         results[place] = result
     # the room left is over every granted loan, the chosen track's and these
     for result in results:
