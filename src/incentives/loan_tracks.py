@@ -295,7 +295,8 @@ def _explain_subsidies(pending: list[tuple[Result, Any, list[Any]]], allocated: 
             for year, amount in allocated[other.id].items():
                 if year in used:
                     used[year] += amount
-        result.headroom_fen = min((cap - used[year] for year in used), default=cap)
+        # awards alone may pass the cap (paid under another reading, say): no room is left, not less than none
+        result.headroom_fen = max(min((cap - used[year] for year in used), default=cap), 0)
         result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in segments)
         result.rate = format(version.share.rate, "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}

@@ -89,6 +89,20 @@ def test_excel_date_cells_in_a_text_column_read_as_dates(tmp_path):
         date(2026, 1, 5), date(2027, 1, 5), "0.035")
 
 
+def test_a_large_amount_cell_in_a_column_that_also_has_text_reads_as_typed(tmp_path):
+    # the reader writes such a number cell with nine decimals (1904761904.769999981): read back as typed
+    path = write_workbook(tmp_path / "in.xlsx", {
+        "企业": [ENTERPRISE_HEADERS, enterprise_row("E1")],
+        "贷款": [["企业编号", "贷款编号", "本金(元)", "年利率", "发放日", "到期日"],
+                 ["E1", "L1", 1904761904.77, "3.5%", "2026-01-05", "2027-01-05"],
+                 ["E1", "L2", "99999999.99", "3.5%", "2026-01-05", "2027-01-05"],
+                 ["E1", "L3", 100000000.01, 0.035, "2026-01-05", "2027-01-05"]],
+    })
+    checked = validate(collect(open_input(path, tmp_path)))
+    assert checked.errors.height == 0, checked.errors.to_dicts()
+    assert checked.tables.loans["principal_fen"].to_list() == [190_476_190_477, 9_999_999_999, 10_000_000_001]
+
+
 def test_parquet_decimal_yuan_converts_exactly_and_rejects_fractions_of_a_fen(tmp_path):
     from decimal import Decimal
 

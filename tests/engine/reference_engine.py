@@ -742,7 +742,7 @@ def _with_fallbacks(best: dict[str, Any], options: list[dict[str, Any]], version
     for result in results:
         if result.amount_fen is not None and result.status in (Status.eligible, Status.needs_confirmation):
             years = [int(y) for y in result.extra["by_year_fen"]]
-            result.headroom_fen = min((cap - used.get(y, 0) for y in years), default=cap)
+            result.headroom_fen = max(min((cap - used.get(y, 0) for y in years), default=cap), 0)
     return results
 
 
@@ -802,7 +802,7 @@ def _track_option(scheme: LoanInterestSubsidy, plan: _SchemePlan, version: Any, 
             for year, amount in allocated[other[1][0].id].items():
                 if year in used:
                     used[year] += amount
-        result.headroom_fen = min((cap - used[year] for year in used), default=cap)
+        result.headroom_fen = max(min((cap - used[year] for year in used), default=cap), 0)  # never below none
         result.binding_cap = any(granted[s.year] < s.subsidy_fen for s in due[loan.id])
         result.rate = format(version.share.rate, "f")
         result.extra["by_year_fen"] = {str(year): amount for year, amount in sorted(granted.items())}

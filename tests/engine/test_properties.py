@@ -362,6 +362,7 @@ def test_what_a_loan_received_is_never_granted_again_and_the_yearly_cap_holds(sc
         # what it received plus what it is granted never passes the loan's own subsidy (unless it was paid more)
         exact = _exact_subsidy(loan, version.share.rate, version.subsidy_months.value)
         assert result["amount_fen"] <= max(exact - received, 0)
+        assert 0 <= result["headroom_fen"] <= cap
         for year, fen in result["details"]["by_year_fen"].items():
             granted[int(year)] = granted.get(int(year), 0) + fen
     for year, fen in granted.items():

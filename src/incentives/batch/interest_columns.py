@@ -237,7 +237,7 @@ def _granted_per_loan(per_loan: pl.DataFrame, granted: list[pl.DataFrame], segme
     return (kept.lazy().join(used, on=[ROW, "_year"], how="left")
             .group_by(UNIT_ROW).agg(pl.col("_granted").sum().alias("_amount"),
                                     (pl.col("_granted") < pl.col("_seg")).any().alias("_binding"),
-                                    (cap - pl.col("_used")).min().alias("_headroom")).collect())
+                                    (cap - pl.col("_used")).min().clip(lower_bound=0).alias("_headroom")).collect())
 
 
 def _chosen_track(per_loan: pl.DataFrame, n_tracks: int) -> pl.Series:

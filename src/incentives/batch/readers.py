@@ -245,17 +245,37 @@ def _midnight_text_columns(frame: pl.DataFrame) -> set[str]:
     return {name for name, hit in zip(text, found) if hit}
 
 
+# how the reader writes a float in a column of text: nine decimals, trailing zeros dropped; only a float whose
+# binary error shows within them (from about 10 million up) gets seven to nine, and no typed amount has them
+_FLOAT_TEXT = r"^-?\d+\.\d{7,9}$"
+
+
+def _float_text_columns(frame: pl.DataFrame) -> set[str]:
+    """The text columns holding numbers the reader wrote as such text: the few to rewrite."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or not frame.height:
+        return set()
+    found = frame.select([pl.col(name).str.contains(_FLOAT_TEXT).any().alias(name) for name in text]).row(0)
+    return {name for name, hit in zip(text, found) if hit}
+
+
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Cells as text, as they were typed: floats by their shortest round-trip form, so 0.1 reads "0.1" and never
     0.1000000000000000055, and a whole number without ".0" (a spreadsheet stores -100 as the float -100.0); a
     date without a time of day, also where the reader made it text itself (a date cell in a column of text)."""
     midnight_text = _midnight_text_columns(frame)
+    float_text = _float_text_columns(frame)
     exprs = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
         if dtype == pl.String and name in midnight_text:
             exprs.append(pl.when(column.str.contains(_MIDNIGHT_TEXT)).then(column.str.head(10)).otherwise(column)
                          .alias(name))
+        elif dtype == pl.String and name in float_text:
+            # a number cell in a column that also has text: the reader wrote it with nine decimals
+            # (1904761904.769999981); its shortest round-trip form is what was typed (1904761904.77)
+            exprs.append(pl.when(column.str.contains(_FLOAT_TEXT)).then(column.cast(pl.Float64).cast(pl.String))
+                         .otherwise(column).alias(name))
         elif dtype == pl.String:
             exprs.append(column)
         elif dtype == pl.Datetime or dtype == pl.Date:
