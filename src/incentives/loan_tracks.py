@@ -3,8 +3,8 @@
 An enterprise joins one track (制造业 or 高新技术企业): each loan is checked on every track, the enterprise is put
 on the one that pays most for certain, then most in all, and a loan that fails there but is to confirm on another
 track is to confirm, in the room the yearly cap leaves. Each loan's subsidy is split by calendar year, less what
-it already received, and the years' room (cap − paid that year) is filled loan by loan. batch/interest_columns.py
-does the same column-wise.
+it already received, and each year's room (the cap less what was paid for that year) is filled loan by loan.
+batch/interest_columns.py does the same column-wise.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ def window_ended_note(end: date, as_of: date) -> list[dict[str, str]]:
 
 
 def other_track_note(chosen: Any, other: Any) -> dict[str, str]:
+    """The note of a loan that fails on the chosen track and is to confirm on the other (see _fallbacks)."""
     return {"kind": "other_track",
             "zh": f"按“{chosen.label_zh}”路径本笔贷款不符合；若企业可按“{other.label_zh}”路径申报，本笔贷款可能获得贴息，"
                   f"需确认。企业只能选择一个路径：金额按“{chosen.label_zh}”路径各笔贷款用后所余的年度上限额度计算",
