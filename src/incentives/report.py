@@ -7,7 +7,7 @@ from typing import Any
 
 from .evaluate import Evaluation
 from .money import format_cny
-from .results import STATUS_LABELS, Result, Status
+from .results import FLAGGED_NOTE_KINDS, STATUS_LABELS, Result, Status
 
 
 _STATUS_VALUES = {status: status.value for status in Status}
@@ -85,14 +85,9 @@ _HEAD = {
 }
 
 
-# notes that change how an amount should be read (a rate to check, a loan on the other track, claims to check):
-# the text report shows them beside the reason, as the web page shows them open
-_FLAGGED_NOTES = ("check", "other_track")
-
-
 def _why(result: Result, lang: str) -> str:
     key = "zh" if lang == "zh" else "en"
-    flagged = [note[key] for note in result.notes if note.get("kind") in _FLAGGED_NOTES]
+    flagged = [note[key] for note in result.notes if note.get("kind") in FLAGGED_NOTE_KINDS]
     return "; ".join(part for part in (_reason(result, lang), *flagged) if part)
 
 

@@ -18,6 +18,11 @@ class Status(str, Enum):
     superseded = "superseded"
 
 
+# note kinds that change how a result's amount should be read (a value to check, a loan on the other track):
+# shown beside the reason in the text report, and open on the web page's card
+FLAGGED_NOTE_KINDS = ("check", "other_track")
+
+
 def worse(conditions: list[ConditionResult], failed: bool, unknown: bool) -> tuple[bool, bool]:
     """(failed, unknown) once these conditions are taken into account too."""
     for condition in conditions:

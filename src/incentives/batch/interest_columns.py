@@ -167,7 +167,6 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         per_loan = per_loan.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"_a{i}") for i in range(n_tracks))
     else:
         cap = plan.version.annual_cap_per_enterprise.fen
-        # only loans still in play on some track have a subsidy to compute
         received, paid_elsewhere = _awards_on_loans(awards, loans, plan.scheme.id, as_of)
         # only loans still in play on some track have a subsidy to compute, and those awards name: where what
         # they received counts against the cap depends on their years

@@ -844,25 +844,24 @@ _KIND_OF_CODE = {"enterprise_rejected": KIND_SKIPPED, "rate_high": KIND_WARNING,
                  "unit_unknown": KIND_WARNING}
 
 
+def _report_rows(found: pl.DataFrame, column: str, code: str) -> pl.DataFrame:
+    """Rows found by a check of accepted rows, as report rows naming `column` and its value (_explain adds why)."""
+    return found.select(ROW, pl.lit(column).alias("column"), pl.col(column).alias("value"), pl.lit(code).alias("code"),
+                        "enterprise_id")
+
+
 def _awards_naming_no_unit(awards: pl.DataFrame, projects: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     """Accepted awards whose unit id is none of their enterprise's projects or loans: an earlier loan's award is
     fine, a typo silently leaves a cap too high, so they are listed (evaluated as given)."""
-    named = awards.filter(pl.col("unit_id").is_not_null())
-    if not named.height:
-        return named.select(ROW, pl.lit("unit_id").alias("column"), pl.col("unit_id").alias("value"),
-                            pl.lit("unit_unknown").alias("code"), "enterprise_id")
     units = pl.concat([projects.select("enterprise_id", pl.col("project_id").alias("unit_id")),
                        loans.select("enterprise_id", pl.col("loan_id").alias("unit_id"))])
-    return (named.join(units, on=["enterprise_id", "unit_id"], how="anti")
-            .select(ROW, pl.lit("unit_id").alias("column"), pl.col("unit_id").alias("value"),
-                    pl.lit("unit_unknown").alias("code"), "enterprise_id"))
+    unmatched = awards.filter(pl.col("unit_id").is_not_null()).join(units, on=["enterprise_id", "unit_id"], how="anti")
+    return _report_rows(unmatched, "unit_id", "unit_unknown")
 
 
 def _template_examples(enterprises: pl.DataFrame) -> pl.DataFrame:
     """Accepted enterprises named as the template's example row: likely left in by mistake, evaluated anyway."""
-    return enterprises.filter(pl.col("name") == TEMPLATE_EXAMPLE_NAME).select(
-        ROW, pl.lit("name").alias("column"), pl.col("name").alias("value"), pl.lit("template_example").alias("code"),
-        "enterprise_id")
+    return _report_rows(enterprises.filter(pl.col("name") == TEMPLATE_EXAMPLE_NAME), "name", "template_example")
 
 
 def _implausible_rates(loans: pl.DataFrame) -> pl.DataFrame:
@@ -870,8 +869,7 @@ def _implausible_rates(loans: pl.DataFrame) -> pl.DataFrame:
     rates = loans.get_column("annual_rate")
     high = {text for text in rates.drop_nulls().unique().to_list() if Decimal(text) > IMPLAUSIBLE_RATE}
     found = loans.filter(rates.is_in(sorted(high))) if high else loans.clear()
-    return found.select(ROW, pl.lit("annual_rate").alias("column"), pl.col("annual_rate").alias("value"),
-                        pl.lit("rate_high").alias("code"), "enterprise_id")
+    return _report_rows(found, "annual_rate", "rate_high")
 
 
 def _explain(table: str, raw: RawTable | None, found: pl.DataFrame) -> pl.DataFrame:

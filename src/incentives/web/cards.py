@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from markupsafe import Markup, escape
 
 from ..money import format_cny, format_glance
+from ..results import FLAGGED_NOTE_KINDS
 from . import i18n, labels
 from .display_values import condition_value, unit_caption
 from .charts import award_chart, has_award_chart
@@ -23,8 +24,6 @@ from .labels import N_
 
 _ICONS = {"met": "✓", "failed": "✗", "unknown": "?"}
 
-
-_OPEN_NOTES = ("check", "other_track")  # note kinds whose card section is shown open
 
 class _Texts:
     """The interface texts of one language, translated and HTML-escaped once."""
@@ -276,7 +275,7 @@ def result_card(result: Mapping[str, Any], titles: Mapping[str, Any], lang: str)
     if notes:
         # a note asking to check an input, or saying a loan is to confirm on another track, is shown open: it
         # explains the amount above it
-        opened = " open" if any(note.get("kind") in _OPEN_NOTES for note in notes) else ""
+        opened = " open" if any(note.get("kind") in FLAGGED_NOTE_KINDS for note in notes) else ""
         out.append(f'  <details class="notes"{opened}><summary>{t.notes} ({len(notes)})</summary>\n    <ul>')
         for note in notes:
             kind = note.get("kind")

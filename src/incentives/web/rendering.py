@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ..money import MoneyError, format_cny, format_glance, format_rate, format_wan, yuan_to_fen
 from ..resources import web_assets_dir
+from ..results import FLAGGED_NOTE_KINDS
 from ..schemes import catalogue
 from . import cards, i18n, labels
 from .display_values import condition_value, unit_caption
@@ -175,6 +176,7 @@ def _environment() -> jinja2.Environment:
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
                        condition_value=_condition_value, unit_caption=unit_caption,
+                       flagged_note_kinds=FLAGGED_NOTE_KINDS,
                        labels=labels, scheme_bars=_scheme_bars)
     env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent, yuan=_yuan_as_written)
     return env
