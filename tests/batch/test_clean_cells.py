@@ -161,10 +161,9 @@ def _rows_found_again(tables):
     """Each child row's enterprise row number as the engine finds it when not told."""
     from dataclasses import replace
 
-    from incentives.batch.unit_frames import ROW as ENTERPRISE_ROW, _enterprise_rows
+    from incentives.batch.unit_frames import enterprise_rows
 
-    ids = tables.enterprises.select("enterprise_id", pl.int_range(pl.len(), dtype=pl.UInt32).alias(ENTERPRISE_ROW))
-    return _enterprise_rows(replace(tables, enterprise_rows=None), ids)
+    return enterprise_rows(replace(tables, enterprise_rows=None))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -103,7 +103,8 @@ def test_a_workbook_gives_the_same_summary_in_the_same_order_whatever_the_chunk_
     assert summary(1) == whole
 
 
-def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
+@pytest.mark.parametrize("read_whole_up_to", [0, 1_000_000], ids=["buckets on disk", "chunks in memory"])
+def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path, read_whole_up_to):
     folder = tmp_path / "csv"
     folder.mkdir()
     ids = [f"E{i}" for i in range(40)]
@@ -112,8 +113,10 @@ def test_chunked_streaming_gives_the_same_results_as_one_chunk(tmp_path):
     pl.DataFrame({"enterprise_id": ids[::2], "project_id": ["P1"] * 20, "activities": ["rd"] * 20,
                   "fields": ["6g"] * 20, "total_input_yuan": ["2000000"] * 20}).write_csv(folder / "projects.csv")
     one = run_batch(Job(folder, tmp_path / "one", AS_OF, "parquet", chunk_size=1000))
-    many = run_batch(Job(folder, tmp_path / "many", AS_OF, "parquet", chunk_size=7))
+    many = run_batch(Job(folder, tmp_path / "many", AS_OF, "parquet", chunk_size=7,
+                         read_whole_up_to=read_whole_up_to))
     assert one.counts.as_dict() == many.counts.as_dict()
+    assert len(list((tmp_path / "many" / "summary").glob("*.parquet"))) == 6
     for name in ("summary", "details"):
         a = pl.read_parquet(tmp_path / "one" / name).sort(pl.all())
         b = pl.read_parquet(tmp_path / "many" / name).sort(pl.all())

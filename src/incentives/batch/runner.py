@@ -13,7 +13,7 @@ import math
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,8 +22,8 @@ from typing import Any
 import polars as pl
 
 from ..schemes import Catalogue, catalogue as bundled_catalogue
+from .chunks import READ_WHOLE_UP_TO, in_memory_chunks
 from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
-from .tables import Tables
 from .totals import Totals
 from .validate import KIND_WARNING, Counts, Validated, enterprise_key, validate
 from .writers import (
@@ -41,6 +41,7 @@ from .writers import (
 )
 
 BUCKET = "_bucket"
+DEFAULT_CHUNK_SIZE = 200_000  # enterprises evaluated at a time
 Evaluator = Callable[..., Any]  # (tables, as_of, cat) -> result with .details and .summary frames
 Progress = Callable[[int, int, str], None]  # (enterprises done, enterprises in total, what is happening)
 
@@ -97,30 +98,6 @@ def _warnings_of(errors: pl.DataFrame) -> pl.Expr:
         return pl.lit(0, dtype=pl.Int64)
     return pl.col("enterprise_id").replace_strict(counts["enterprise_id"], counts["n"], default=0,
                                                   return_dtype=pl.Int64)
-
-
-def _slice_tables(tables: Tables, ids: pl.Series) -> Tables:
-    keep = pl.col("enterprise_id").is_in(ids.implode())
-    return Tables(tables.enterprises.filter(keep), tables.projects.filter(keep), tables.loans.filter(keep),
-                  tables.awards.filter(keep))
-
-
-def _in_memory_parts(checked: Validated, chunk_size: int) -> Iterator[Validated]:
-    """Split a checked input into chunks of enterprises. Errors and counts travel with the first; the rejected
-    enterprises with the last, so that the summary lists them after every evaluated one, as with one chunk,
-    whatever the chunk size."""
-    ids = checked.tables.enterprises.get_column("enterprise_id")
-    if ids.len() <= chunk_size:
-        yield checked
-        return
-    starts = range(0, ids.len(), chunk_size)
-    for start in starts:
-        chunk = ids.slice(start, chunk_size)
-        first, last = start == starts[0], start == starts[-1]
-        yield Validated(_slice_tables(checked.tables, chunk),
-                        checked.errors if first else checked.errors.clear(),
-                        checked.counts if first else Counts(),
-                        checked.rejected if last else checked.rejected.clear())
 
 
 # --- buckets on disk ----------------------------------------------------------------------------------------
@@ -253,11 +230,12 @@ class Job:
     output_path: Path
     as_of: date
     fmt: str | None = None
-    chunk_size: int = 200_000
+    chunk_size: int = DEFAULT_CHUNK_SIZE
     engine: str = "local"  # local / dask / dask-local
     scheduler: str | None = None
     evaluator_ref: str | None = None  # "module:function" the Dask workers import instead of the columnar engine
     force: bool = False  # replace whatever is at the output, not only earlier results
+    read_whole_up_to: int = READ_WHOLE_UP_TO  # enterprises; a larger input is split into buckets on disk first
 
 
 def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator | None = None,
@@ -285,10 +263,11 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             from .dask_engine import run_on_dask
 
             run_on_dask(raw, workdir, job, sink, counts, progress, total)
-        elif isinstance(raw.tables["enterprises"].frame, pl.DataFrame) or total <= job.chunk_size:
+        elif (isinstance(raw.tables["enterprises"].frame, pl.DataFrame)
+              or total <= max(job.chunk_size, job.read_whole_up_to)):
             checked = validate(_readable(lambda: collect(raw)))
             done = checked.counts.rejected
-            for chunk in _in_memory_parts(checked, job.chunk_size):
+            for chunk in in_memory_chunks(checked, job.chunk_size):
                 sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))
                 counts.add(chunk.counts)
                 done += chunk.tables.enterprises.height

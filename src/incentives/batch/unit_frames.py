@@ -82,13 +82,14 @@ def _sorted_rows(ids: pl.Series, keys: pl.Series) -> pl.Series:
     return head_rows.gather(run).alias(ROW)
 
 
-def _enterprise_rows(tables: Tables, ids: pl.DataFrame) -> list[pl.Series]:
+def enterprise_rows(tables: Tables) -> list[pl.Series]:
     """Each project, loan and award row's enterprise row number (null for an unknown enterprise).
 
     Ids as generated or exported usually arrive sorted: then a linear merge finds the rows (see _sorted_rows).
     Otherwise one join for the three tables: the hash table of the enterprise ids is built once, not three times.
     """
     parts = [tables.projects["enterprise_id"], tables.loans["enterprise_id"], tables.awards["enterprise_id"]]
+    ids = tables.enterprises.select(pl.col("enterprise_id"), pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW))
     given = tables.enterprise_rows
     if given is not None and [r.len() for r in given] == [p.len() for p in parts]:
         return [r.alias(ROW) for r in given]
@@ -258,8 +259,7 @@ def build(tables: Tables, sizes: SmeSizeFile) -> UnitFrames:
                                      "annual_operating_expenses_fen", "pilot_service_fees_fen"], "projects")
     _check_amounts(tables.loans, ["principal_fen"], "loans")
     _check_amounts(tables.awards, ["amount_fen"], "awards")
-    ids = e.select(pl.col("enterprise_id"), pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW))
-    project_rows, loan_rows, award_rows = _enterprise_rows(tables, ids)
+    project_rows, loan_rows, award_rows = enterprise_rows(tables)
 
     projects = (_with_rows(tables.projects, project_rows).lazy()
                 .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(UNIT_ROW),
