@@ -211,3 +211,18 @@ def test_an_award_naming_no_unit_of_its_enterprise_is_a_warning_not_an_error():
     assert warned == [(3, "P9", "warning", "E1"), (5, "P1", "warning", "E2")]
     assert checked.counts.warnings == 2 and checked.counts.errors == 0 and checked.counts.evaluated == 2
     assert "不会减少" in checked.errors["reason_zh"][0] and "typo" in checked.errors["reason_en"][0]
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["E1", "E2", "E3"])),
+                          st.one_of(st.none(), st.sampled_from(["P1", "P2", "P10"]))), max_size=8),
+       st.booleans())
+def test_keys_are_found_distinct_exactly_when_no_two_rows_share_them(pairs, sort_first):
+    from incentives.batch.validate import _keys_distinct
+
+    frame = pl.DataFrame(pairs, schema={"enterprise_id": pl.String, "project_id": pl.String}, orient="row")
+    if sort_first:  # the usual, sorted input takes the cheap proof
+        frame = frame.sort(["enterprise_id", "project_id"], nulls_last=True)
+    keys = ["enterprise_id", "project_id"]
+    assert _keys_distinct(frame, keys) == (len(set(pairs)) == len(pairs))
+    assert _keys_distinct(frame.select("enterprise_id"), ["enterprise_id"]) == (
+        len({p[0] for p in pairs}) == len(pairs))
