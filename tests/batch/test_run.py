@@ -38,7 +38,7 @@ def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
     info = run_batch(Job(_workbook(tmp_path), out, AS_OF))
     assert (info.counts.enterprises_in, info.counts.evaluated, info.counts.rejected) == (3, 2, 1)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["汇总", "明细", "待确认", "错误"]
+    assert book.sheetnames == ["汇总", "明细", "待确认", "错误", "依据"]
     summary = list(book["汇总"].iter_rows(values_only=True))
     header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
     names = [row[1] for row in summary[header + 1:]]
@@ -128,11 +128,11 @@ def test_a_results_folder_written_again_in_another_format_holds_only_the_new_run
     run_batch(Job(workbook, out, AS_OF, "csv"))
     (out / "notes.txt").write_text("the consultant's own file")
     run_batch(Job(workbook, out, AS_OF, "parquet"))
-    assert sorted(p.name for p in out.iterdir()) == ["details", "errors", "notes.txt", "run.json", "summary",
-                                                     "to_confirm"]
+    assert sorted(p.name for p in out.iterdir()) == ["details", "errors", "notes.txt", "run.json", "sources",
+                                                     "summary", "to_confirm"]
     run_batch(Job(workbook, out, AS_OF, "csv"))
     assert sorted(p.name for p in out.iterdir()) == ["details.csv", "errors.csv", "notes.txt", "run.json",
-                                                     "summary.csv", "to_confirm.csv"]
+                                                     "sources.csv", "summary.csv", "to_confirm.csv"]
 
 
 def test_csv_output_has_yuan_text_and_a_bom(tmp_path):
@@ -203,7 +203,7 @@ def test_a_workbook_at_the_output_that_is_not_results_is_kept_unless_forced(tmp_
     assert code == 2 and filled.read_bytes() == before
     assert "filled.xlsx" in err and "--force" in err and "已存在" in err and "exists" in err
     assert batch_cli.run_batch_command(_args(input=str(book), output=str(filled), force=True)) == 0
-    assert openpyxl.load_workbook(filled).sheetnames == ["汇总", "明细", "待确认", "错误"]
+    assert openpyxl.load_workbook(filled).sheetnames == ["汇总", "明细", "待确认", "错误", "依据"]
 
 
 def test_earlier_results_are_replaced_without_asking(tmp_path, capsys):
@@ -231,7 +231,8 @@ def test_a_folder_at_the_output_without_a_run_record_is_kept_unless_forced(tmp_p
 
 
 @pytest.mark.parametrize("sheets, ours", [
-    (["汇总", "明细", "待确认", "错误"], True),
+    (["汇总", "明细", "待确认", "错误", "依据"], True),
+    (["汇总", "明细", "待确认", "错误"], True),  # written before the 依据 sheet was added
     (["汇总", "明细", "明细 (2)", "待确认", "错误", "错误 (2)"], True),  # continuation parts of long sheets
     (["汇总", "明细", "待确认", "错误", "企业"], False),
     (["汇总", "明细", "错误"], False),

@@ -115,7 +115,7 @@ def test_an_upload_runs_in_the_background_and_the_workbook_downloads(client, tmp
     assert "E7" in fragment.text  # the dangling loan is listed
     result = client.get(f"/batch/jobs/{job_id}/results.xlsx")
     assert result.status_code == 200
-    assert openpyxl.load_workbook(io.BytesIO(result.content)).sheetnames == ["汇总", "明细", "待确认", "错误"]
+    assert openpyxl.load_workbook(io.BytesIO(result.content)).sheetnames == ["汇总", "明细", "待确认", "错误", "依据"]
 
 
 def _running_job(**owner) -> batch_routes.BatchJob:

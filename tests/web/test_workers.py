@@ -220,7 +220,7 @@ def test_a_batch_job_is_polled_and_downloaded_through_both_workers(two_workers, 
     for _ in range(6):  # the download, from whichever worker answers
         code, body = _get(f"{base}/batch/jobs/{job_id}/results.xlsx")
         assert code == 200
-        assert openpyxl.load_workbook(io.BytesIO(body)).sheetnames == ["汇总", "明细", "待确认", "错误"]
+        assert openpyxl.load_workbook(io.BytesIO(body)).sheetnames == ["汇总", "明细", "待确认", "错误", "依据"]
     assert not list((jobs / job_id).glob("upload*"))  # the upload is deleted after the job
     assert _workers(server.pid) == workers  # no worker died and was replaced on the way
     assert all(count >= 4 for count in answered.values()), answered  # both workers answered polls

@@ -24,6 +24,7 @@ import polars as pl
 from ..schemes import Catalogue, catalogue as bundled_catalogue
 from .chunks import READ_WHOLE_UP_TO, in_memory_chunks
 from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
+from .sources import sources_table
 from .totals import Totals
 from .validate import KIND_WARNING, Counts, Validated, enterprise_key, validate
 from .writers import (
@@ -221,7 +222,8 @@ def _is_results_workbook(path: Path) -> bool:
         return False
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     matches = [_RESULT_SHEET.match(sheet.get("name", "")) for sheet in workbook.iter(f"{main}sheet")]
-    return all(matches) and {match.group(1) for match in matches} == set(SHEET_ORDER)
+    # workbooks written before the 依据 sheet was added are this tool's results too
+    return all(matches) and {match.group(1) for match in matches} in (set(SHEET_ORDER), set(SHEET_ORDER) - {"依据"})
 
 
 @dataclass(slots=True)
@@ -285,7 +287,7 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
                 progress(done, total, "evaluate")
         info = RunInfo(Path(job.input_path).name, raw.format, job.as_of, cat.rules_version, counts,
                        [(n.zh, n.en) for n in raw.notes], job.engine, error_sample=sink.sample,
-                       money=sink.totals.as_dict(cat))
+                       money=sink.totals.as_dict(cat), sources=sources_table(cat, job.as_of))
         progress(total, total, "write")
         sink.close(info)
         info.seconds = time.perf_counter() - started

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..results import STATUS_LABELS, Status
+from .sources import SOURCES_SCHEMA, sources_sheet
 from .validate import ERROR_SCHEMA, KIND_SKIPPED, KIND_WARNING, Counts
 from .xlsx import INT, MONEY, TEXT, Col, XlsxBook, Yuan, neutralise, yuan_text
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from .streamed_details import StreamedDetails
 
 FORMATS = ("xlsx", "csv", "parquet")
-RESULT_TABLES = ("summary", "details", "to_confirm", "errors")  # the folder formats' files or datasets
+RESULT_TABLES = ("summary", "details", "to_confirm", "errors", "sources")  # the folder formats' files or datasets
 SUMMARY_SCHEMA = {
     "enterprise_id": pl.String, "name": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
     "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64, "top_schemes": pl.String,
@@ -109,6 +110,7 @@ class RunInfo:
     seconds: float | None = None
     error_sample: list[dict[str, Any]] = field(default_factory=list)  # the first errors, for a screen
     money: dict[str, Any] = field(default_factory=dict)  # totals.Totals.as_dict: the batch's totals, per scheme
+    sources: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SOURCES_SCHEMA))  # sources.py
 
     def as_dict(self) -> dict[str, Any]:
         return {"input": self.input_name, "input_format": self.input_format, "as_of": self.as_of.isoformat(),
@@ -163,7 +165,15 @@ ERROR_COLUMNS = [
     Col("reason_zh", "原因", TEXT, 48), Col("reason_en", "Reason", TEXT, 48), Col("enterprise_id", "企业编号", TEXT, 14),
     Col("kind_zh", "类型", TEXT, 18),
 ]
-SHEET_ORDER = ["汇总", "明细", "待确认", "错误"]
+SOURCES_COLUMNS = [
+    Col("scheme_id", "方案编号", TEXT, 30), Col("scheme_title_zh", "方案名称", TEXT, 32), Col("kind_zh", "类别", TEXT, 9),
+    Col("item_zh", "事项", TEXT, 40), Col("item_en", "Item", TEXT, 40), Col("value", "数值", TEXT, 22),
+    Col("version_from", "版本起始日", TEXT, 12), Col("version_until", "版本终止日", TEXT, 12),
+    Col("in_force_zh", "评估日有效", TEXT, 10), Col("document", "文件", TEXT, 30), Col("clause", "条款", TEXT, 26),
+    Col("quote_zh", "原文", TEXT, 60), Col("confidence", "可信度", TEXT, 11), Col("source", "出处", TEXT, 30),
+    Col("note_zh", "备注", TEXT, 40), Col("note_en", "Note", TEXT, 40),
+]
+SHEET_ORDER = ["汇总", "明细", "待确认", "错误", "依据"]
 
 
 def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
@@ -225,6 +235,10 @@ class XlsxSink:
         self.book.write_sheet("待确认", TO_CONFIRM_SHEET_COLUMNS,
                               _labelled(_concat(self.to_confirm, PEOPLE_TO_CONFIRM_SCHEMA)))
         self.book.write_sheet("错误", ERROR_COLUMNS, _labelled(_concat(self.errors, ERROR_SCHEMA)))
+        self.book.write_sheet("依据", SOURCES_COLUMNS, sources_sheet(info.sources),
+                              [["依据：每个方案的数额、条件与假设的出处（文件、条款、原文）和施行期间；明细按方案编号对照",
+                                "Sources: where each scheme's amounts, conditions and assumptions come from (document, "
+                                "clause, quoted text) and the dates in force; match the details by scheme id"]])
         self.book.close()
 
 
@@ -276,6 +290,7 @@ class CsvSink:
         self._append("errors", conform(part.errors, ERROR_SCHEMA))
 
     def close(self, info: RunInfo) -> None:
+        self._append("sources", info.sources)
         for name, schema in zip(self.NAMES, (SUMMARY_SCHEMA, PEOPLE_DETAIL_SCHEMA, PEOPLE_TO_CONFIRM_SCHEMA,
                                              ERROR_SCHEMA)):
             if name not in self.started:
@@ -301,7 +316,7 @@ class ParquetSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.parts = 0
         self.schemas = {"summary": SUMMARY_SCHEMA, "details": DETAIL_SCHEMA, "to_confirm": TO_CONFIRM_SCHEMA,
-                        "errors": ERROR_SCHEMA}
+                        "errors": ERROR_SCHEMA, "sources": SOURCES_SCHEMA}
         for name in self.NAMES:
             (self.folder / name).mkdir(exist_ok=True)
 
@@ -310,7 +325,9 @@ class ParquetSink:
         return f"part-{self.parts:05d}{'' if piece is None else f'-{piece}'}.parquet"
 
     def _write(self, name: str, frame: pl.DataFrame, piece: int | None = None) -> None:
-        path = self.folder / name / self._file(piece)
+        self._write_to(self.folder / name / self._file(piece), name, frame)
+
+    def _write_to(self, path: Path, name: str, frame: pl.DataFrame) -> None:
         frame = conform_coded(frame, self.schemas[name])
         schema = frame.schema
         coded = [column for column, dtype in schema.items() if _coded(dtype)]
@@ -374,7 +391,9 @@ class ParquetSink:
     def close(self, info: RunInfo) -> None:
         if self.parts == 0:
             for name in self.NAMES:
-                self._write(name, pl.DataFrame(schema=self.schemas[name]))
+                if name != "sources":
+                    self._write(name, pl.DataFrame(schema=self.schemas[name]))
+        self._write_to(self.folder / "sources" / "part-00000.parquet", "sources", info.sources)  # one, for the run
         (self.folder / "run.json").write_text(json.dumps(info.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                               encoding="utf-8")
 
