@@ -15,6 +15,28 @@ def regions() -> dict[str, dict[str, list[str]]]:
         return json.load(handle)
 
 
+@cache
+def english_names() -> dict[str, str]:
+    """Chinese name -> English name (上海市 -> Shanghai, 松江区 -> Songjiang District) of the provinces, cities and
+    districts in regions.json, from regions_en.json beside it. A Chinese name is one English name wherever it
+    appears (北京市 the province and 北京市 the city are both Beijing), so the table is looked up by name alone."""
+    with open(package_data_dir() / "regions_en.json", encoding="utf-8") as handle:
+        levels: dict[str, dict[str, str]] = json.load(handle)
+    names: dict[str, str] = {}
+    for level, table in levels.items():
+        for name, english in table.items():
+            if not english.strip():
+                raise ValueError(f"regions_en.json: {level}.{name} has a blank English name")
+            if names.setdefault(name, english) != english:
+                raise ValueError(f"regions_en.json: {name} is both {names[name]!r} and {english!r}")
+    return names
+
+
+def english_name(name: str) -> str | None:
+    """The English name of a known region, or None when the data has none (the caller shows the Chinese)."""
+    return english_names().get(name)
+
+
 def provinces() -> list[str]:
     return list(regions())
 

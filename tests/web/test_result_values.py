@@ -75,7 +75,7 @@ def test_rd_reads_as_a_loan_purpose_on_loans_and_as_an_activity_elsewhere():
 
 
 def test_values_without_a_label_are_shown_as_written():
-    for raw in ("广东省", "35000000000", "2026-02-15", "C3743", "unknown_code", "a, b", "—"):
+    for raw in ("35000000000", "2026-02-15", "C3743", "unknown_code", "a, b", "—", "火星"):
         assert condition_value(raw, "loan", "en") == raw
         assert condition_value(raw, "project", "zh-CN") == raw
     assert condition_value("unknown_code, rd", "project", "en") == "unknown_code, R&D investment"

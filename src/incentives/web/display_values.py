@@ -1,15 +1,17 @@
-"""How the engine's values read on the results page: a unit as "id · name", and a condition's value (the
-`actual` text in parentheses) in the page's language.
+"""How the engine's values read on the results page: a unit as "id · name", a condition's value (the `actual`
+text in parentheses) and a province / city / district in the page's language.
 
 The engine writes `actual` as plain text for its JSON output (str() of the fact: "True", "working_capital",
 "rd, pilot_platform", or its own Chinese "0 个项目" when a scheme has no unit). That output stays as it is;
-only the page translates it, with the labels the self-check form already shows for the same codes.
+only the page translates it, with the labels the self-check form already shows for the same codes, and region
+names with the English names of regions_en.json (the engine and the form's values keep the Chinese names).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+from .. import regions
 from . import i18n, labels
 from .labels import N_
 
@@ -39,12 +41,15 @@ def _translations(lang: str, is_loan: bool) -> dict[str, str]:
     messages = {code: message for table in tables for code, message in table.items()}
     messages.update(_BOOLEANS)
     messages.update(_NO_UNIT)
-    return {text: i18n.gettext(lang, message) for text, message in messages.items()}
+    translated = {text: i18n.gettext(lang, message) for text, message in messages.items()}
+    if not i18n.is_zh(lang):
+        translated.update(regions.english_names())  # a region fact's value is the region's Chinese name
+    return translated
 
 
 def condition_value(actual: str, unit_kind: str | None, lang: str) -> str:
-    """The engine's `actual` text as the page shows it; what has no label (amounts, dates, regions) is shown as
-    written."""
+    """The engine's `actual` text as the page shows it; what has no label (amounts, dates, a region without an
+    English name) is shown as written."""
     translations = _translations(lang, unit_kind == "loan")
     found = translations.get(actual)
     if found is not None:
@@ -64,3 +69,11 @@ def unit_caption(unit_id: str, unit_name: str | None) -> str:
     if unit_name and unit_name != unit_id:
         return f"{unit_id} · {unit_name}"
     return unit_id
+
+
+def region_name(name: str, lang: str) -> str:
+    """A province / city / district as the page names it: its English name on the English page, else (a Chinese
+    page, or a region without an English name) its Chinese name as written, never a blank."""
+    if not name or i18n.is_zh(lang):
+        return name
+    return regions.english_name(name) or name

@@ -54,17 +54,26 @@ class FormState:
         rows = self.projects if kind == "projects" else self.loans
         return max(rows, default=-1) + 1
 
+    def rows(self, kind: str) -> list[int]:
+        """The form indices of the rows of `kind` ("projects", "loans"), in the order the form shows them."""
+        return self.projects if kind == "projects" else self.loans if kind == "loans" else []
+
     def row_name(self, kind: str, index: int) -> str:
-        """What a project / loan row is called on the form (its legend): its id and its name or lender (two loans
-        from one bank differ by their ids, as the result cards show them), else its place among the rows."""
-        prefix = f"{kind}-{index}-"
+        """What a project / loan / investment row is called on the form (its legend): its id and its name, lender
+        or target (two loans from one bank differ by their ids, as the result cards show them), else its place
+        among the rows."""
+        prefix = f"{_ROW_PREFIXES[kind]}-{index}-"
         unit_id = self.get(prefix + "id")
-        name = self.get(prefix + ("name" if kind == "projects" else "lender"))
+        name = self.get(prefix + _ROW_NAME_FIELDS[kind])
         named = " · ".join(str(part) for part in dict.fromkeys(p for p in (unit_id, name) if p))
         if named:
             return named
-        rows = self.projects if kind == "projects" else self.loans
+        rows = self.rows(kind)
         return str(rows.index(index) + 1 if index in rows else index + 1)
+
+
+_ROW_PREFIXES = {"projects": "projects", "loans": "loans", "investments": "fund-investments"}
+_ROW_NAME_FIELDS = {"projects": "name", "loans": "lender", "investments": "target"}
 
 
 # --- from a submitted form ----------------------------------------------------------------------------------
@@ -177,8 +186,8 @@ def field_name(path: str) -> str:
 
 def field_errors(problems: list[Problem], state: FormState) -> dict[str, list[Problem]]:
     """Problems by form field; list positions in the document are mapped back to the rows' form indices."""
-    rows = {"projects": state.projects, "loans": state.loans,
-            "fund-investments": getattr(state, "investments", [])}
+    rows = {"projects": state.rows("projects"), "loans": state.rows("loans"),
+            "fund-investments": state.rows("investments")}
 
     def form_index(match: re.Match[str]) -> str:
         kind, position = match.group(1), int(match.group(2))
@@ -207,7 +216,7 @@ def field_caption(name: str, state: FormState, text: Callable[[str], str]) -> st
     if parts[0] in labels.ROW_FIELDS and len(parts) >= 2 and parts[1].isdigit():
         kind, index = parts[0], int(parts[1])
         found = _caption_parts(parts[2:], labels.ROW_FIELDS[kind])
-        if found is None or index not in (state.projects if kind == "projects" else state.loans):
+        if found is None or index not in state.rows(kind):
             return None
         row = f"{text(labels.ROWS[kind])} {state.row_name(kind, index)}"
         return " · ".join([row, *(text(part) for part in found)])
@@ -245,6 +254,9 @@ _INVESTMENT = re.compile(r"^fund-investments-(\d+)-")
 class FundState(FormState):
     investments: list[int] = field(default_factory=list)
 
+    def rows(self, kind: str) -> list[int]:
+        return self.investments if kind == "investments" else super().rows(kind)
+
 
 def fund_state_from_form(items: Iterable[tuple[str, str]]) -> FundState:
     state = FundState()
@@ -272,3 +284,25 @@ def fund_document(state: FundState) -> dict[str, Any]:
     rows = document.pop("investments", {})
     document["investments"] = [rows.get(index, {}) for index in state.investments]
     return document
+
+
+def fund_field_caption(name: str, state: FundState, text: Callable[[str], str]) -> str | None:
+    """The fund check form's own words for the field `name` (a key of field_errors), in the language of `text`:
+    "Fund name", "Investment inv1 · Target". None when the form has no such field: the page then shows the
+    problem's JSON path instead."""
+    parts = name.split("-")
+    if parts == ["as_of"]:
+        return text(labels.AS_OF_FIELD)
+    if parts[0] != "fund":
+        return None
+    if len(parts) >= 3 and parts[1] == "investments" and parts[2].isdigit():
+        index = int(parts[2])
+        found = _caption_parts(parts[3:], labels.INVESTMENT_FIELDS)
+        if found is None or index not in state.investments:
+            return None
+        row = f"{text(labels.ROWS['investments'])} {state.row_name('investments', index)}"
+        return " · ".join([row, *(text(part) for part in found)])
+    found = _caption_parts(parts[1:], labels.FUND_FIELDS)
+    if found == []:
+        found = [labels.FUND_FIELDS[""]]
+    return " · ".join(text(part) for part in found) if found else None

@@ -104,7 +104,8 @@ ENTERPRISE_FIELDS = {
     "declarations": N_("Declarations"),
 }
 AS_OF_FIELD = N_("Evaluation date")
-ROWS = {"projects": N_("Project"), "loans": N_("Loan")}  # a row is "<this> <its name>", as its legend reads
+ROWS = {"projects": N_("Project"), "loans": N_("Loan"),  # a row is "<this> <its name>", as its legend reads
+        "investments": N_("Investment")}  # (the fund check form's rows)
 PROJECT_FIELDS = {
     "id": N_("Project id"), "name": N_("Project name"), "activities": N_("Activities"),
     "fields": N_("Technology fields"), "location": N_("Project location"),
@@ -122,3 +123,15 @@ LOAN_FIELDS = {
 }
 ROW_FIELDS = {"projects": PROJECT_FIELDS, "loans": LOAN_FIELDS}
 REGION_PARTS = {"province": N_("Province"), "city": N_("City"), "district": N_("District")}
+
+# The fund check form's own field labels, used beside its fields and in its error summary alike (as above).
+FUND_FIELDS = {
+    "": N_("Fund"),
+    "name": N_("Fund name"), "established_date": N_("Established"),
+    "first_paid_in_date": N_("First paid-in capital arrived"), "fiscal_year_end": N_("Last fiscal year end"),
+    "investments": N_("Investments"),
+}
+INVESTMENT_FIELDS = {
+    "id": N_("Investment id"), "target": N_("Target"), "industry_catalogue": N_("Industry catalogue class"),
+    "public_trading_kind": N_("Kind of public trading"), **INVESTMENT_FLAGS,
+}

@@ -13,8 +13,8 @@ from ...errors import CalendarNotPublished, InputError, Problem
 from ...schemes import catalogue
 from .. import labels
 from ..charts import rate_chart
-from ..forms import field_errors, fund_document, fund_state_from_form
-from ..rendering import render
+from ..forms import field_errors, fund_document, fund_field_caption, fund_state_from_form
+from ..rendering import render, translate
 from ..tools import deadline_answer, fund_check
 
 router = APIRouter(prefix="/tools", include_in_schema=False)
@@ -59,7 +59,7 @@ async def fund_page(request: Request) -> Response:
     state.values["fund-investments-0-id"] = "inv1"
     state.as_of = date.today().isoformat()
     return render(request, "fund.html", {"state": state, "labels": labels, "errors": {}, "report": None,
-                                         "problems": []})
+                                         "problems": [], "captions": {}})
 
 
 @router.post("/fund")
@@ -88,8 +88,10 @@ async def fund_submit(request: Request) -> Response:
         except InputError as error:
             problems = error.problems
     errors = field_errors(problems, state) if problems else {}
+    # the error summary names each field as the form labels it (the JSON paths are the API's words)
+    captions = {name: fund_field_caption(name, state, lambda message: translate(request, message)) for name in errors}
     return render(request, "fund.html", {"state": state, "labels": labels, "errors": errors, "report": report,
-                                         "problems": problems}, block="fund_workspace",
+                                         "problems": problems, "captions": captions}, block="fund_workspace",
                   status_code=422 if problems and request.headers.get("HX-Request") != "true" else 200)
 
 
