@@ -284,9 +284,7 @@ def parquet_stages(source: Path, output: Path) -> dict:
 def scenario_parquet(n: int, work: Path, stages: bool = False, chunk_size: int | None = None) -> dict:
     """run_batch as `incentives batch run` runs it (the default chunk size unless one is given); --stages: one
     chunk, stage by stage."""
-    from incentives.batch.runner import DEFAULT_CHUNK_SIZE, Job, run_batch
-
-    chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
+    from incentives.batch.runner import Job, run_batch
 
     tables = population(n)
     write_parquet_input(tables, work / "input")
@@ -299,7 +297,8 @@ def scenario_parquet(n: int, work: Path, stages: bool = False, chunk_size: int |
     info = run_batch(Job(work / "input", work / "output", AS_OF, "parquet", chunk_size=chunk_size))
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     details = pl.scan_parquet(work / "output" / "details" / "*.parquet").select(pl.len()).collect().item()
-    print(f"  read -> check -> evaluate -> write Parquet, chunks of {chunk_size:,}: {seconds:.2f} s wall, {cpu:.2f} s cpu "
+    print(f"  read -> check -> evaluate -> write Parquet, chunks of {chunk_size or 'the default size'}: "
+          f"{seconds:.2f} s wall, {cpu:.2f} s cpu "
           f"({n / seconds:,.0f} enterprises/s), "
           f"{details} detail rows, peak RSS {_rss_mb():.0f} MB, reconciles={info.counts.reconciles}")
     return {"scenario": "parquet", "enterprises": n, "chunk_size": chunk_size, "seconds": round(seconds, 2),

@@ -253,8 +253,9 @@ def _add_batch(sub) -> None:
                      help="output format (default: the output's suffix, .csv or .parquet; otherwise xlsx)")
     run.add_argument("--engine", choices=["local", "dask", "dask-local"], default="local")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --engine dask")
-    run.add_argument("--chunk-size", type=int, default=200_000,  # = batch.runner.DEFAULT_CHUNK_SIZE (not imported: --help stays fast)
-                     help="enterprises evaluated at a time, which bounds memory (default: 200000)")
+    run.add_argument("--chunk-size", type=int, default=None,  # see batch/chunks.py (not imported: --help stays fast)
+                     help="enterprises evaluated at a time, which bounds memory (default: 500000 for an input read "
+                          "whole, 200000 for one split into buckets on disk)")
     batch.set_defaults(func=cmd_batch)
 
 

@@ -245,6 +245,28 @@ def test_a_results_workbook_is_told_by_its_sheet_names(tmp_path, sheets, ours):
     assert not runner._is_results_workbook(tmp_path / "text.xlsx")
 
 
+def test_the_command_line_leaves_the_chunk_size_to_the_run_unless_given():
+    from incentives.cli import parse_arguments
+
+    assert parse_arguments(["batch", "run", "in.xlsx", "-o", "out.xlsx"]).chunk_size is None
+    assert parse_arguments(["batch", "run", "in.xlsx", "-o", "out.xlsx", "--chunk-size", "7"]).chunk_size == 7
+
+
+@pytest.mark.parametrize("read_whole_up_to, parts", [(1_000_000, 4), (0, 2)], ids=["in memory", "buckets"])
+def test_an_unspecified_chunk_size_is_the_default_for_how_the_input_is_read(tmp_path, monkeypatch, read_whole_up_to,
+                                                                            parts):
+    monkeypatch.setattr(runner, "IN_MEMORY_CHUNK_SIZE", 5)
+    monkeypatch.setattr(runner, "BUCKET_CHUNK_SIZE", 10)
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    ids = [f"E{i}" for i in range(20)]
+    pl.DataFrame({"enterprise_id": ids, "name": ids, "province": ["上海市"] * 20, "city": ["上海市"] * 20}
+                 ).write_csv(folder / "企业.csv")
+    info = run_batch(Job(folder, tmp_path / "out", AS_OF, "parquet", read_whole_up_to=read_whole_up_to))
+    assert info.counts.evaluated == 20
+    assert len(list((tmp_path / "out" / "summary").glob("*.parquet"))) == parts  # 20 / 5 in memory, 20 / 10 buckets
+
+
 def test_the_command_line_takes_force_for_batch_run():
     from incentives.cli import parse_arguments
 

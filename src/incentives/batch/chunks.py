@@ -2,8 +2,8 @@
 
 A chunk is evaluated, explained and written before the next, so the memory one chunk frees is what the next
 one takes. On the virtual machines the benchmarks run on, memory a process touches for the first time costs
-several microseconds a page in the kernel: a million enterprises in chunks of 200,000 need about 2 GB instead of
-2.7 GB and several seconds less kernel time than in one chunk (BENCHMARKS.md, "in-memory chunks").
+several microseconds a page in the kernel: a million enterprises in two chunks need about 2.0 GB instead of
+2.5 GB, and less kernel time than in one chunk (BENCHMARKS.md, "in-memory chunks").
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from .validate import Counts, Validated
 # an input with at most this many enterprises is read whole (about 1.3 GB for a million with 1.5 projects and a
 # loan each), then cut in memory; a larger one is first split into buckets on disk, so memory stays bounded
 READ_WHOLE_UP_TO = 1_000_000
+# enterprises evaluated at a time unless --chunk-size says otherwise. In memory, a million enterprises ran
+# fastest in chunks of 500,000 (two chunks: half the fresh memory of one, the fixed cost of each chunk paid
+# twice, not five times; BENCHMARKS.md); a bucket on disk holds its tables as well, so buckets stay smaller
+IN_MEMORY_CHUNK_SIZE = 500_000
+BUCKET_CHUNK_SIZE = 200_000
 
 
 def in_memory_chunks(checked: Validated, chunk_size: int) -> Iterator[Validated]:

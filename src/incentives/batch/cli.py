@@ -47,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.engine == "dask" and not args.scheduler:
         return _fail("--engine dask 需要 --scheduler 地址", "--engine dask needs --scheduler ADDRESS")
-    if args.chunk_size < 1:
+    if args.chunk_size is not None and args.chunk_size < 1:
         return _fail("--chunk-size 必须是正整数", "--chunk-size must be a positive integer")
     job = Job(Path(args.input), Path(args.output), args.as_of or date.today(), args.format, args.chunk_size,
               args.engine, args.scheduler, force=getattr(args, "force", False))

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from .chunks import BUCKET_CHUNK_SIZE
 from .readers import RawInput, RawTable
 from .validate import Counts, validate
 from .totals import SCHEME_TOTALS_SCHEMA
@@ -138,7 +139,7 @@ def run_on_dask(raw: RawInput, workdir: Path, job: Any, sink: Any, counts: Count
 
     shared = os.environ.get(SHARED_DIR_ENV)
     root = Path(shared) / f"incentives-batch-{uuid.uuid4().hex}" if shared else workdir / "shards"
-    shards = max(LOCAL_WORKERS, math.ceil(total / job.chunk_size))
+    shards = max(LOCAL_WORKERS, math.ceil(total / (job.chunk_size or BUCKET_CHUNK_SIZE)))
     progress(0, total, "partition")
     _readable(lambda: partition(raw, root / "in", shards))
     metas = _meta(raw)

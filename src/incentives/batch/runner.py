@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from ..schemes import Catalogue, catalogue as bundled_catalogue
-from .chunks import READ_WHOLE_UP_TO, in_memory_chunks
+from .chunks import BUCKET_CHUNK_SIZE, IN_MEMORY_CHUNK_SIZE, READ_WHOLE_UP_TO, in_memory_chunks
 from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
 from .sources import sources_table
 from .totals import Totals
@@ -42,7 +42,6 @@ from .writers import (
 )
 
 BUCKET = "_bucket"
-DEFAULT_CHUNK_SIZE = 200_000  # enterprises evaluated at a time
 Evaluator = Callable[..., Any]  # (tables, as_of, cat) -> result with .details and .summary frames
 Progress = Callable[[int, int, str], None]  # (enterprises done, enterprises in total, what is happening)
 
@@ -232,7 +231,7 @@ class Job:
     output_path: Path
     as_of: date
     fmt: str | None = None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_size: int | None = None  # enterprises at a time; None: IN_MEMORY_ or BUCKET_CHUNK_SIZE, as read
     engine: str = "local"  # local / dask / dask-local
     scheduler: str | None = None
     evaluator_ref: str | None = None  # "module:function" the Dask workers import instead of the columnar engine
@@ -266,16 +265,16 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
 
             run_on_dask(raw, workdir, job, sink, counts, progress, total)
         elif (isinstance(raw.tables["enterprises"].frame, pl.DataFrame)
-              or total <= max(job.chunk_size, job.read_whole_up_to)):
+              or total <= max(job.chunk_size or 0, job.read_whole_up_to)):
             checked = validate(_readable(lambda: collect(raw)))
             done = checked.counts.rejected
-            for chunk in in_memory_chunks(checked, job.chunk_size):
+            for chunk in in_memory_chunks(checked, job.chunk_size or IN_MEMORY_CHUNK_SIZE):
                 sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))
                 counts.add(chunk.counts)
                 done += chunk.tables.enterprises.height
                 progress(done, total, "evaluate")
         else:
-            buckets = max(1, math.ceil(total / job.chunk_size))
+            buckets = max(1, math.ceil(total / (job.chunk_size or BUCKET_CHUNK_SIZE)))
             progress(0, total, "partition")
             _readable(lambda: partition(raw, workdir / "buckets", buckets))
             done = 0
