@@ -250,7 +250,8 @@ def _add_batch(sub) -> None:
                      help="replace whatever is at the output, not only earlier results / 覆盖输出处的任何文件")
     run.add_argument("--as-of", type=_date, default=None, help="evaluation date YYYY-MM-DD (default: today) / 评估日")
     run.add_argument("--format", choices=["xlsx", "csv", "parquet"], default=None,
-                     help="output format (default: the output's suffix, .csv or .parquet; otherwise xlsx)")
+                     help="output format (default xlsx, one workbook; csv and parquet write a folder: "
+                          "-o results/ --format csv)")
     run.add_argument("--engine", choices=["local", "dask", "dask-local"], default="local")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --engine dask")
     run.add_argument("--chunk-size", type=int, default=None,  # see batch/chunks.py (not imported: --help stays fast)

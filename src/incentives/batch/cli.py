@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -44,11 +45,18 @@ def _run(args: argparse.Namespace) -> int:
     from .dask_engine import ClusterMismatch
     from .readers import UnusableInput
     from .runner import Job, run_batch
+    from .writers import format_of, output_problem
 
     if args.engine == "dask" and not args.scheduler:
         return _fail("--engine dask 需要 --scheduler 地址", "--engine dask needs --scheduler ADDRESS")
     if args.chunk_size is not None and args.chunk_size < 1:
         return _fail("--chunk-size 必须是正整数", "--chunk-size must be a positive integer")
+    output = Path(args.output)
+    # a trailing slash says "a folder" here only: the Path drops it
+    problem = output_problem(output, format_of(output, args.format),
+                             is_folder=args.output.endswith(("/", os.sep)) or output.is_dir())
+    if problem:
+        return _fail(*problem)
     job = Job(Path(args.input), Path(args.output), args.as_of or date.today(), args.format, args.chunk_size,
               args.engine, args.scheduler, force=getattr(args, "force", False))
     with _progress_bar() as progress:

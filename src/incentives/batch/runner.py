@@ -39,6 +39,7 @@ from .writers import (
     conform_coded,
     format_of,
     open_sink,
+    output_problem,
 )
 
 BUCKET = "_bucket"
@@ -167,6 +168,14 @@ def _readable(step: Callable[[], Any]) -> Any:
 # --- the run ------------------------------------------------------------------------------------------------
 
 
+def _refuse_misnamed_output(output_path: Path, fmt: str) -> None:
+    """Refuse, before any work, CSV or Parquet results to a name that reads as one file (a folder r.csv would
+    surprise), and a workbook to a folder (see writers.output_problem)."""
+    problem = output_problem(output_path, fmt, is_folder=output_path.is_dir())
+    if problem:
+        raise UnusableInput(*problem)
+
+
 def _refuse_overwriting(input_path: Path, output_path: Path, force: bool = False) -> None:
     """Refuse an output that would destroy something other than this tool's own earlier results.
 
@@ -249,6 +258,8 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
     own_workdir = workdir is None
     workdir = workdir or make_workdir()
     try:
+        fmt = format_of(job.output_path, job.fmt)
+        _refuse_misnamed_output(Path(job.output_path), fmt)
         _refuse_overwriting(Path(job.input_path), Path(job.output_path), job.force)
         raw = open_input(Path(job.input_path), workdir)
         total = count_enterprises(raw)
@@ -256,7 +267,6 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             raise UnusableInput("企业表中没有数据行，没有可评估的企业（模板的示例行删除后，请填入客户）",
                                 "the enterprises table has no rows: there is nothing to evaluate (fill in the clients "
                                 "after deleting the template's example row)")
-        fmt = format_of(job.output_path, job.fmt)
         sink = _Sampling(open_sink(Path(job.output_path), fmt))
         counts = Counts()
         progress(0, total, "read")

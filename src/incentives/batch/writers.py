@@ -500,6 +500,46 @@ def format_of(output: Path, requested: str | None) -> str:
     return suffix if suffix in FORMATS else "xlsx"
 
 
+FOLDER_FORMATS = ("csv", "parquet")
+_FILE_SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)  # names that read as one file: r.csv, r.parquet, r.xlsx
+
+
+def output_problem(output: Path, fmt: str, is_folder: bool) -> tuple[str, str] | None:
+    """Why these results cannot go to this output, in Chinese and English; None when they can.
+
+    CSV and Parquet results are a folder of tables, so a name that reads as one file (r.csv, r.parquet) would
+    make a folder that looks like a file; the workbook is one file, so it cannot be a folder (`is_folder`: the
+    output is one, or was given with a trailing slash), nor be named as a CSV or Parquet file."""
+    output = Path(output)
+    name, suffix = output.name, output.suffix.lower()
+    workbook = output.with_suffix(".xlsx") if name else output / "results.xlsx"  # "." has no name to change
+    if fmt in FOLDER_FORMATS:
+        if suffix not in _FILE_SUFFIXES:
+            return None
+        folder = f"{output.with_suffix('')}/"
+        tables_zh, tables_en = "、".join(RESULT_TABLES), ", ".join(RESULT_TABLES)
+        zh = (f"CSV 和 Parquet 结果是一个文件夹（{tables_zh} 几张表），不是单个文件，而 {name} 是文件名：未写出任何结果；"
+              f"请给文件夹名，例如 -o {folder} --format {fmt}")
+        en = (f"CSV and Parquet results are a folder of tables ({tables_en}), not one file, and {name} reads as a "
+              f"file name: nothing was written; give a folder, e.g. -o {folder} --format {fmt}")
+        if suffix == ".xlsx":
+            zh += f"；要 XLSX 工作簿，去掉 --format {fmt}"
+            en += f"; for an XLSX workbook, leave out --format {fmt}"
+        return zh, en
+    if is_folder:
+        shown = f"{name or output}/".replace("//", "/")
+        return (f"XLSX 结果是一个 .xlsx 工作簿文件，而 {shown} 是文件夹：未写出任何结果；要 CSV 或 Parquet 表的文件夹，请加 "
+                f"--format csv 或 --format parquet；要工作簿，请给以 .xlsx 结尾的文件名，例如 -o {workbook}",
+                f"XLSX results are one .xlsx workbook, and {shown} is a folder: nothing was written; for a folder of "
+                f"CSV or Parquet tables, add --format csv or --format parquet; for a workbook, give a name ending in "
+                f".xlsx, e.g. -o {workbook}")
+    if suffix in _FILE_SUFFIXES and suffix != ".xlsx":
+        return (f"XLSX 结果是 .xlsx 工作簿：未写出任何结果；请给以 .xlsx 结尾的文件名（而不是 {name}），例如 -o {workbook}",
+                f"XLSX results are an .xlsx workbook: nothing was written; give a name ending in .xlsx (not {name}), "
+                f"e.g. -o {workbook}")
+    return None
+
+
 def clear_earlier_results(folder: Path) -> None:
     """Remove the results a run wrote into this folder before, in either folder format, and nothing else: left
     there, an earlier run's CSV would sit beside this run's Parquet, and its Parquet parts would be read back with
