@@ -177,6 +177,17 @@ def test_short_city_names_are_read_as_the_full_names():
     assert checked.tables.enterprises["city"].to_list() == ["广州市", "上海市"]
 
 
+def test_provinces_and_cities_typed_in_english_are_read_as_the_chinese_names():
+    checked = validate(_raw(enterprises=_enterprises(province=["Guangdong", "shanghai municipality"],
+                                                     city=["GUANGZHOU", "Shanghai"], district=["黄埔区", "松江区"])))
+    assert checked.errors.height == 0
+    assert checked.tables.enterprises["province"].to_list() == ["广东省", "上海市"]
+    assert checked.tables.enterprises["city"].to_list() == ["广州市", "上海市"]
+    # a name it cannot tell stays as typed and is reported
+    wrong = validate(_raw(enterprises=_enterprises(province=["Guangdong", "Gotham"])))
+    assert wrong.errors.filter(pl.col("kind") == "error")["value"].to_list() == ["Gotham"]
+
+
 def test_regions_are_checked_against_the_bundled_table():
     checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()

@@ -18,6 +18,7 @@ from incentives.report import evaluation_dict
 from incentives.resources import package_data_dir
 from incentives.web.cards import result_card
 from incentives.web.display_values import condition_value, region_name
+from incentives.web.forms import profile_document, state_from_form
 from incentives.web.results_view import arrange
 
 from .conftest import AS_OF
@@ -165,3 +166,39 @@ def test_choosing_a_province_by_its_english_name_submits_the_chinese_one(page: P
     conditions = page.locator("#results .cond-actual")
     expect(conditions.filter(has_text="Shanghai").first).to_be_attached()
     assert "（上海市）" not in page.locator("#results").inner_text()
+
+
+def test_english_region_names_typed_are_read_as_the_chinese_names_the_rules_use():
+    assert regions.from_english("Guangdong", "guangzhou", "Tianhe District") == ("广东省", "广州市", "天河区")
+    assert regions.from_english("SHANGHAI", "Shanghai", "pudong") == ("上海市", "上海市", "浦东新区")
+    assert regions.from_english("上海市", "上海市", "jingan") == ("上海市", "上海市", "静安区")
+    # one English name, two districts: each is looked up among its own city's
+    assert regions.from_english("上海市", "上海市", "Huangpu District")[2] == "黄浦区"
+    assert regions.from_english("广东省", "广州市", "Huangpu District")[2] == "黄埔区"
+    # what is Chinese already, or unknown, stays as typed, for the usual check to report
+    assert regions.from_english("Atlantis", "Shanghai", None) == ("Atlantis", "Shanghai", None)
+    assert regions.from_english("广东省", "深圳市", "Mars District") == ("广东省", "深圳市", "Mars District")
+
+
+def test_every_english_name_reads_back_as_its_chinese_name_within_its_parent():
+    english = regions.english_names()
+    for province, cities in regions.regions().items():
+        assert regions.from_english(english[province])[0] == province
+        for city, districts in cities.items():
+            assert regions.from_english(province, english[city].upper())[1] == city
+            for district in districts:
+                assert regions.from_english(province, city, english[district].lower())[2] == district
+
+
+def test_a_city_and_district_typed_in_english_on_the_english_page_are_evaluated(app):
+    form = {"as_of": AS_OF, "enterprise-name": "松江卫星", "enterprise-region-province": "上海市",
+            "enterprise-region-city": "Shanghai", "enterprise-region-district": "songjiang district"}
+    result = _client(app, "en").post("/", data=form)
+    assert result.status_code == 200 and 'id="error-summary"' not in result.text
+    assert "Shanghai" in set(ACTUAL.findall(result.text))
+    # the engine was given the Chinese names; the form keeps what was typed
+    document = profile_document(state_from_form(form.items()))
+    assert document["enterprise"]["region"] == {"province": "上海市", "city": "上海市", "district": "松江区"}
+    assert 'name="enterprise-region-district" value="songjiang district"' in result.text
+    wrong = _client(app, "en").post("/", data=form | {"enterprise-region-district": "Songjiang Dist"})
+    assert 'id="error-summary"' in wrong.text  # a name it cannot tell is still reported

@@ -326,15 +326,24 @@ def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Ex
     text = _text(raw)
     if column.name == "enterprise_id":
         text = _integral_text(text)
-    if column.name in _PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区
+    if column.name in _PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区, Guangdong as 广东省
         aliases = region_table.province_aliases()
-        text = text.replace(list(aliases), list(aliases.values()))
-    if column.name in _CITY_COLUMNS:  # 广州 as 广州市
+        text = _english_region(text.replace(list(aliases), list(aliases.values())), "provinces")
+    if column.name in _CITY_COLUMNS:  # 广州 as 广州市, Guangzhou as 广州市
         aliases = region_table.city_aliases()
-        text = text.replace(list(aliases), list(aliases.values()))
+        text = _english_region(text.replace(list(aliases), list(aliases.values())), "cities")
     text = keep(text)
     limit = _TEXT_LIMITS.get(column.name, 20 if column.name in _REGION_COLUMNS else 200)
     return text, pl.when(text.str.len_chars() > limit).then(pl.lit("too_long"))
+
+
+def _english_region(text: pl.Expr, level: str) -> pl.Expr:
+    """A province or city typed in English (any case, the suffix optional: regions.from_english) as its Chinese
+    name; anything else as it was."""
+    keys = region_table.english_keys(level)
+    key = (text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+           .str.replace(r"(.)(newarea|district|county|city|province|municipality)$", "$1"))
+    return key.replace_strict(list(keys), list(keys.values()), default=text, return_dtype=pl.String)
 
 
 _USCC_ALPHABET = stdnum_uscc._alphabet  # the same character set stdnum checks against

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .. import regions
 from ..errors import InputError, Problem
 from ..profile import loads_exact
 from . import labels
@@ -125,8 +126,22 @@ def profile_document(state: FormState) -> dict[str, Any]:
         rows = document.pop(kind, {})
         if indices:
             document[kind] = [rows.get(index, {}) for index in indices]
+    _regions_in_chinese(document)
     document.update(state.carried())
     return document
+
+
+def _regions_in_chinese(document: dict[str, Any]) -> None:
+    """Regions typed in English (the English page suggests English names) as the Chinese names the rules use."""
+    places = [document.get("enterprise", {}).get("region")]
+    places += [row.get("location") for row in document.get("projects", [])]
+    places += [row.get("region_of_use") for row in document.get("loans", [])]
+    for place in places:
+        if isinstance(place, dict) and isinstance(place.get("province"), str):
+            names = regions.from_english(place.get("province"), place.get("city"), place.get("district"))
+            for key, name in zip(("province", "city", "district"), names):
+                if name is not None:
+                    place[key] = name
 
 
 def _is_tri_state(parts: list[str]) -> bool:
