@@ -161,6 +161,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False, frozen=True)
 
 
+def _in_english(name: str) -> str:
+    """上海市 as Shanghai in an English message; a region without an English name as written."""
+    return region_table.english_name(name) or name
+
+
 class Region(Strict):
     province: str = Field(min_length=1, max_length=20, description="省级行政区, e.g. 上海市 / 广东省")
     city: str | None = Field(None, max_length=20, description="地级市; for 直辖市 repeat the province, e.g. 上海市")
@@ -172,11 +177,11 @@ class Region(Strict):
             raise ValueError(f"unknown province / 未知的省级行政区: {self.province}")
         cities = region_table.cities(self.province)
         if self.city is not None and cities and self.city not in cities:
-            raise ValueError(f"unknown city in {self.province} / {self.province}没有“{self.city}”")
+            raise ValueError(f"unknown city in {_in_english(self.province)} / {self.province}没有“{self.city}”")
         if self.city is not None and self.district is not None:
             districts = region_table.districts(self.province, self.city)
             if districts and self.district not in districts:
-                raise ValueError(f"unknown district in {self.city} / {self.city}没有“{self.district}”")
+                raise ValueError(f"unknown district in {_in_english(self.city)} / {self.city}没有“{self.district}”")
         return self
 
 

@@ -410,3 +410,13 @@ def test_every_command_that_reads_the_schemes_refuses_broken_data(tmp_path: Path
 
 def test_an_empty_scheme_directory_fails_loudly(tmp_path: Path) -> None:
     assert_clean_failure(run("schemes", env={"INCENTIVES_SCHEMES_DIR": str(tmp_path)}), "no scheme files")
+
+
+def test_an_unknown_city_is_reported_with_its_province_named_in_english_and_in_chinese():
+    from pydantic import ValidationError
+
+    from incentives.profile import Region
+
+    with pytest.raises(ValidationError) as raised:
+        Region(province="广东省", city="Gotham")
+    assert "unknown city in Guangdong / 广东省没有“Gotham”" in str(raised.value)
