@@ -84,6 +84,8 @@ def interest_subsidy(plan: SchemePlan, version: Any, version_texts: tuple[str | 
         segments = check.segments() if result.amount_fen is not None else []
         if segments:
             result.notes += window_ended_note(segments[-1].end, as_of)
+        if result.amount_fen is not None and check.received:
+            result.notes += over_received_note(check.received, sum(s.subsidy_fen for s in segments))
     return results
 
 
@@ -111,6 +113,21 @@ def window_ended_note(end: date, as_of: date) -> list[dict[str, str]]:
              "zh": f"本笔贷款的贴息期已于 {last} 结束：贴息按季度申报，请核对各季度是否已申报（逾期未报的可能无法再申请）",
              "en": f"this loan's subsidised period ended on {last}: claims are quarterly, so check that each quarter "
                    "was claimed (a late claim may no longer be accepted)"}]
+
+
+def over_received_note(received_fen: int, whole_fen: int) -> list[dict[str, str]]:
+    """A check note for a loan whose awards exceed its whole subsidy as computed: more than it could get was
+    recorded (an award named the wrong loan, or the loan's terms are not as entered). It gets nothing more, and
+    the excess counts against the yearly cap in the year of its latest award (received_by_year)."""
+    if received_fen <= whole_fen:
+        return []
+    received, whole, excess = grouped_yuan(received_fen), grouped_yuan(whole_fen), grouped_yuan(received_fen - whole_fen)
+    return [{"kind": "check",
+             "zh": f"已获资助记录中本笔贷款已获贴息 {received} 元，超过按所填贷款计算的本笔全部贴息 {whole} 元：请核对已获资助"
+                   f"（是否记到了别的贷款）和贷款信息；本笔不再可获，超出的 {excess} 元计入最后一笔资助所在年度的年度上限",
+             "en": f"the awards record {received} yuan for this loan, more than its whole subsidy as entered "
+                   f"({whole} yuan): check the awards (is one another loan's?) and the loan's terms; it gets nothing "
+                   f"more, and the excess of {excess} yuan counts against the yearly cap of its latest award's year"}]
 
 
 def other_track_note(chosen: Any, other: Any) -> dict[str, str]:

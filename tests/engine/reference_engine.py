@@ -48,7 +48,8 @@ from incentives.sme_size import _LABELS, SizeClassification, category_for
 # the parts the engine still has as first written are its own: only what has changed is kept here
 from incentives.conditions import _show
 from incentives.evaluate import Evaluation, _awards, _fill, _implicit, _tiered
-from incentives.loan_tracks import chosen_track_note, implausible_rate_note, other_track_note, window_ended_note
+from incentives.loan_tracks import (chosen_track_note, implausible_rate_note, other_track_note, over_received_note,
+                                    window_ended_note)
 from incentives.facts import fund_facts
 from incentives.sme_size import _describe_bounds, _threshold
 
@@ -686,6 +687,11 @@ def _interest_subsidy(scheme: LoanInterestSubsidy, version: Any, profile: Profil
         end = min(add_months(loan.issue_date, version.subsidy_months.value), loan.maturity_date)
         if as_of >= end:  # the subsidised months are over: the claims are to check
             result.notes += window_ended_note(end, as_of)
+        whole = sum(s.subsidy_fen for s in subsidy_segments(
+            loan.principal_fen, loan.annual_rate, loan.issue_date, loan.maturity_date, version.share.rate,
+            version.subsidy_months.value, version.rounding))
+        if received[loan.id] > whole:  # more recorded than the loan could get: the awards are to check
+            result.notes += over_received_note(received[loan.id], whole)
     return results
 
 

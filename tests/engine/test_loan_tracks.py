@@ -42,3 +42,21 @@ def test_a_loan_to_confirm_on_the_other_track_carries_its_own_note():
     assert working_capital.status.value == "needs_confirmation" and working_capital.extra["track"] == "high_tech"
     assert _kinds(working_capital)[0] == "other_track"
     assert results["boc-fa-2025"].extra["track"] == "manufacturing" and _kinds(results["boc-fa-2025"])[0] == "track"
+
+
+def test_a_loan_that_received_more_than_its_whole_subsidy_asks_to_check_the_awards():
+    # boc-fa-2025: 10,000,000 yuan at 4% from 2025-07-01, subsidised for 365 days at 35%:
+    # 10,000,000 × 0.04 × 365/365 × 0.35 = 140,000 yuan in all; the example records 70,000 of it as received
+    document = _example()
+    as_recorded = _loan_results(document, date(2026, 6, 1))["boc-fa-2025"]
+    assert as_recorded.amount_fen == 7_000_000  # 140,000 - 70,000
+    assert not any("more than its whole subsidy" in n["en"] for n in as_recorded.notes)
+    document["awards"][0]["amount_yuan"] = "150000"  # 10,000 yuan more than the loan could get
+    over = _loan_results(document, date(2026, 6, 1))["boc-fa-2025"]
+    assert over.amount_fen == 0
+    [note] = [n for n in over.notes if "150,000" in n["zh"]]
+    assert note["kind"] == "check" and "140,000" in note["zh"] and "10,000" in note["zh"]
+    assert "more than its whole subsidy" in note["en"] and "10,000" in note["en"]
+    document["awards"][0]["amount_yuan"] = "140000"  # exactly the whole subsidy: nothing to check
+    exact = _loan_results(document, date(2026, 6, 1))["boc-fa-2025"]
+    assert exact.amount_fen == 0 and all("140,000" not in n["zh"] for n in exact.notes)
