@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +19,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AS_OF = "2026-06-01"  # every test passes its evaluation date: none depends on today
+
+
+def client_in(app, lang: str) -> TestClient:
+    """A client whose pages are in this language (the language cookie the switch sets)."""
+    client = TestClient(app)
+    client.cookies.set("lang", lang)
+    return client
+
+
+def error_summary(page: str) -> list[str]:
+    """A form page's error summary, its items as the user reads them (tags stripped)."""
+    found = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, flags=re.S)
+    assert found, "no error summary on the page"
+    items = re.findall(r"<li>(.*?)</li>", found.group(1), flags=re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
 
 
 @pytest.fixture(scope="session", autouse=True)

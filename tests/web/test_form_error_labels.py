@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import AS_OF
+from .conftest import AS_OF, client_in, error_summary
 
 HX = {"HX-Request": "true"}
 
@@ -24,18 +23,6 @@ def _form(**extra: str) -> dict[str, str]:
     return form
 
 
-def _summary(page: str) -> list[str]:
-    """The error summary's items as the user reads them (tags stripped)."""
-    found = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, flags=re.S)
-    assert found, "no error summary on the page"
-    items = re.findall(r"<li>(.*?)</li>", found.group(1), flags=re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
-
-
-def _client(app, lang: str) -> TestClient:
-    client = TestClient(app)
-    client.cookies.set("lang", lang)
-    return client
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
@@ -43,9 +30,9 @@ def _client(app, lang: str) -> TestClient:
     ("en", "Revenue (last year): must not be negative"),
 ])
 def test_a_negative_revenue_is_named_by_its_label_on_the_form(app, lang: str, expected: str):
-    page = _client(app, lang).post("/", data=_form(**{"enterprise-revenue_yuan": "-5"}))
+    page = client_in(app, lang).post("/", data=_form(**{"enterprise-revenue_yuan": "-5"}))
     assert page.status_code == 422
-    assert _summary(page.text) == [expected]
+    assert error_summary(page.text) == [expected]
     assert "$.enterprise.revenue_yuan" not in page.text
     # the summary's label is the one beside the field, and the field is still marked and linked
     label = expected.split("：" if lang == "zh-CN" else ":")[0]
@@ -57,9 +44,9 @@ def test_a_negative_revenue_is_named_by_its_label_on_the_form(app, lang: str, ex
 
 @pytest.mark.parametrize(("lang", "row", "rate"), [("zh-CN", "贷款", "年利率"), ("en", "Loan", "Annual rate")])
 def test_a_bad_rate_on_the_first_loan_names_the_row_as_its_legend_does_and_the_rate_label(app, lang, row, rate):
-    client = _client(app, lang)
+    client = client_in(app, lang)
     page = client.post("/", data=_form(**{"loans-0-annual_rate": "abc"}))
-    [item] = _summary(page.text)
+    [item] = error_summary(page.text)
     colon = "：" if lang == "zh-CN" else ": "
     assert item.startswith(f"{row} loan1 · {rate}{colon}") and "abc" in item
     assert f'<legend>{row} <span class="row-id">loan1</span></legend>' in page.text  # the row as the form calls it
@@ -69,15 +56,15 @@ def test_a_bad_rate_on_the_first_loan_names_the_row_as_its_legend_does_and_the_r
     # the htmx post (the workspace swapped in) says the same
     fragment = client.post("/", data=_form(**{"loans-0-annual_rate": "abc"}), headers=HX)
     assert fragment.headers["HX-Retarget"] == "#workspace"
-    assert _summary(fragment.text) == [item]
+    assert error_summary(fragment.text) == [item]
 
 
 def test_a_row_without_a_name_or_id_is_called_by_its_place_among_the_rows(app):
     form = _form(**{"loans-0-id": "", "loans-0-annual_rate": "abc"})
-    zh = _summary(_client(app, "zh-CN").post("/", data=form).text)
+    zh = error_summary(client_in(app, "zh-CN").post("/", data=form).text)
     assert "贷款 1 · 贷款编号：缺少必填字段" in zh
     assert any(item.startswith("贷款 1 · 年利率：") for item in zh)
-    en = _summary(_client(app, "en").post("/", data=form).text)
+    en = error_summary(client_in(app, "en").post("/", data=form).text)
     assert "Loan 1 · Loan id: Field required" in en
 
 
@@ -85,8 +72,8 @@ def test_a_row_is_named_by_its_id_and_lender_and_rows_count_as_shown_after_a_rem
     form = _form(**{"loans-0-lender": "工商银行", "loans-0-annual_rate": "abc",
                     "loans-3-id": "", "loans-3-principal_yuan": "1", "loans-3-annual_rate": "0.03",
                     "loans-3-issue_date": "2025-01-01", "loans-3-maturity_date": "2026-01-01"})
-    page = _client(app, "zh-CN").post("/", data=form).text
-    items = _summary(page)
+    page = client_in(app, "zh-CN").post("/", data=form).text
+    items = error_summary(page)
     # two loans from one bank differ by their ids
     assert any(item.startswith("贷款 loan1 · 工商银行 · 年利率：") for item in items)
     assert "贷款 2 · 贷款编号：缺少必填字段" in items  # form row 3 is the second loan on the page
@@ -94,11 +81,11 @@ def test_a_row_is_named_by_its_id_and_lender_and_rows_count_as_shown_after_a_rem
 
 
 def test_region_parts_and_the_evaluation_date_are_named_too(app):
-    page = _client(app, "en").post("/", data=_form(as_of="2026-13-01")).text
-    assert _summary(page) == ["Evaluation date: evaluation date '2026-13-01' is not a YYYY-MM-DD date"]
-    page = _client(app, "en").post("/", data=_form(**{"projects-0-id": "p1",
+    page = client_in(app, "en").post("/", data=_form(as_of="2026-13-01")).text
+    assert error_summary(page) == ["Evaluation date: evaluation date '2026-13-01' is not a YYYY-MM-DD date"]
+    page = client_in(app, "en").post("/", data=_form(**{"projects-0-id": "p1",
                                                        "projects-0-location-province": "火星"})).text
-    assert _summary(page) == ["Project p1 · Project location: unknown province"]
+    assert error_summary(page) == ["Project p1 · Project location: unknown province"]
 
 
 def test_a_path_with_no_field_on_the_form_is_shown_as_it_is(app):
@@ -113,8 +100,8 @@ def test_a_path_with_no_field_on_the_form_is_shown_as_it_is(app):
     assert field_caption("enterprise-region-province", state, str) == "Registered region · Province"
 
     carry = '{"awards": [{"scheme_id": "nope/scheme", "amount_yuan": "1", "date": "2025-01-01"}]}'
-    page = _client(app, "en").post("/", data=_form(carry=carry)).text
-    [item] = _summary(page)
+    page = client_in(app, "en").post("/", data=_form(carry=carry)).text
+    [item] = error_summary(page)
     assert item.startswith("$.awards[0].scheme_id") and "nope/scheme" in item  # the engine's path: nothing lost
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -10,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from incentives.web.forms import FundState, fund_field_caption
 
-from .conftest import AS_OF
+from .conftest import AS_OF, client_in, error_summary
 
 HX = {"HX-Request": "true"}
 
@@ -22,18 +21,6 @@ def _form(**extra: str) -> dict[str, str]:
     return form
 
 
-def _summary(page: str) -> list[str]:
-    """The error summary's items as the user reads them (tags stripped)."""
-    found = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, flags=re.S)
-    assert found, "no error summary on the page"
-    items = re.findall(r"<li>(.*?)</li>", found.group(1), flags=re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
-
-
-def _client(app, lang: str) -> TestClient:
-    client = TestClient(app)
-    client.cookies.set("lang", lang)
-    return client
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
@@ -41,9 +28,9 @@ def _client(app, lang: str) -> TestClient:
     ("en", "Fund name: Field required"),
 ])
 def test_a_missing_fund_name_is_named_by_its_label_on_the_form(app, lang: str, expected: str):
-    page = _client(app, lang).post("/tools/fund", data=_form(**{"fund-name": ""}))
+    page = client_in(app, lang).post("/tools/fund", data=_form(**{"fund-name": ""}))
     assert page.status_code == 422
-    assert _summary(page.text) == [expected]
+    assert error_summary(page.text) == [expected]
     assert "$.fund" not in page.text
     # the summary's label is the one beside the field, and the field is still marked and linked
     label = expected.split("：" if lang == "zh-CN" else ":")[0]
@@ -55,8 +42,8 @@ def test_a_missing_fund_name_is_named_by_its_label_on_the_form(app, lang: str, e
 
 @pytest.mark.parametrize(("lang", "label"), [("zh-CN", "设立日期："), ("en", "Established: ")])
 def test_a_bad_date_of_the_fund_is_named_by_its_label(app, lang: str, label: str):
-    page = _client(app, lang).post("/tools/fund", data=_form(**{"fund-established_date": "2025-13-01"}))
-    [item] = _summary(page.text)
+    page = client_in(app, lang).post("/tools/fund", data=_form(**{"fund-established_date": "2025-13-01"}))
+    [item] = error_summary(page.text)
     assert item.startswith(label) and "2025-13-01" in item
     assert "$.fund.established_date" not in page.text
 
@@ -65,12 +52,12 @@ def test_a_bad_date_of_the_fund_is_named_by_its_label(app, lang: str, label: str
     ("zh-CN", "投资项目", "产业目录类别"), ("en", "Investment", "Industry catalogue class"),
 ])
 def test_a_bad_investment_field_names_the_row_as_its_legend_does_and_the_field_label(app, lang, row, catalogue):
-    client = _client(app, lang)
+    client = client_in(app, lang)
     # form row 2 is the second investment on the page (row 1 was removed): the document's position 1
     form = _form(**{"fund-investments-2-id": "inv3", "fund-investments-2-target": "某芯片公司",
                     "fund-investments-2-industry_catalogue": "zzz"})
     page = client.post("/tools/fund", data=form)
-    [item] = _summary(page.text)
+    [item] = error_summary(page.text)
     colon = "：" if lang == "zh-CN" else ": "
     assert item.startswith(f"{row} inv3 · 某芯片公司 · {catalogue}{colon}")
     assert "encouraged" in item
@@ -82,14 +69,14 @@ def test_a_bad_investment_field_names_the_row_as_its_legend_does_and_the_field_l
     # the htmx post (the workspace swapped in) says the same
     fragment = client.post("/tools/fund", data=form, headers=HX)
     assert fragment.status_code == 200 and 'id="fund-workspace"' in fragment.text
-    assert _summary(fragment.text) == [item]
+    assert error_summary(fragment.text) == [item]
 
 
 def test_an_investment_without_an_id_is_called_by_its_place_and_a_yes_no_answer_by_its_label(app):
     form = _form(**{"fund-investments-0-id": "", "fund-investments-0-is_disguised_debt": "maybe"})
-    zh = _summary(_client(app, "zh-CN").post("/tools/fund", data=form).text)
+    zh = error_summary(client_in(app, "zh-CN").post("/tools/fund", data=form).text)
     assert zh == ["投资项目 1 · 投资编号：缺少必填字段", "投资项目 1 · 名股实债：必须是 true 或 false"]
-    en = _summary(_client(app, "en").post("/tools/fund", data=form).text)
+    en = error_summary(client_in(app, "en").post("/tools/fund", data=form).text)
     assert en[0] == "Investment 1 · Investment id: Field required"
     assert en[1].startswith("Investment 1 · Disguised debt (equity in name, debt in substance): ")
 
@@ -99,8 +86,8 @@ def test_an_investment_without_an_id_is_called_by_its_place_and_a_yes_no_answer_
     ("en", "Evaluation date: the evaluation date must be a YYYY-MM-DD date"),
 ])
 def test_a_bad_evaluation_date_is_named_by_its_label(app, lang: str, expected: str):
-    page = _client(app, lang).post("/tools/fund", data=_form(as_of="2026-13-01")).text
-    assert _summary(page) == [expected]
+    page = client_in(app, lang).post("/tools/fund", data=_form(as_of="2026-13-01")).text
+    assert error_summary(page) == [expected]
     assert "$.as_of" not in page
 
 
@@ -118,8 +105,8 @@ def test_a_path_with_no_field_on_the_fund_form_is_shown_as_it_is(app):
     assert fund_field_caption("enterprise-name", state, str) is None  # the stand-in enterprise is not on the form
 
     # a hand-made post with a field the form does not have: the engine's path, nothing lost
-    page = _client(app, "en").post("/tools/fund", data=_form(**{"fund-investments-0-colour": "red"})).text
-    [item] = _summary(page)
+    page = client_in(app, "en").post("/tools/fund", data=_form(**{"fund-investments-0-colour": "red"})).text
+    [item] = error_summary(page)
     assert item.startswith("$.fund.investments[0].colour")
 
 

@@ -8,7 +8,6 @@ import re
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from incentives import regions
@@ -21,7 +20,7 @@ from incentives.web.display_values import condition_value, region_name
 from incentives.web.forms import profile_document, state_from_form
 from incentives.web.results_view import arrange
 
-from .conftest import AS_OF
+from .conftest import AS_OF, client_in
 
 ACTUAL = re.compile(r'<span class="cond-actual">（([^）]*)）</span>')
 
@@ -35,14 +34,9 @@ def _known_names() -> set[str]:
     return names
 
 
-def _client(app, lang: str) -> TestClient:
-    client = TestClient(app)
-    client.cookies.set("lang", lang)
-    return client
-
 
 def _example(app, lang: str, example: str) -> str:
-    return _client(app, lang).get("/", params={"example": example, "as_of": AS_OF}).text
+    return client_in(app, lang).get("/", params={"example": example, "as_of": AS_OF}).text
 
 
 def test_every_region_the_calculator_knows_has_an_english_name():
@@ -102,7 +96,7 @@ def test_the_fast_card_writer_shows_regions_in_english_too():
 def test_a_region_without_an_english_name_is_shown_in_chinese_on_the_english_results(app):
     form = {"as_of": AS_OF, "enterprise-name": "滨海制造有限公司", "enterprise-region-province": "天津市",
             "enterprise-region-city": "天津市", "enterprise-region-district": "滨海新区"}
-    page = _client(app, "en").post("/", data=form).text
+    page = client_in(app, "en").post("/", data=form).text
     shown = set(ACTUAL.findall(page))
     assert "Tianjin" in shown and "滨海新区" in shown  # never blank
     assert '<input id="f-enterprise-region-district" name="enterprise-region-district" value="滨海新区"' in page
@@ -126,10 +120,10 @@ def test_the_pickers_read_in_english_but_keep_the_chinese_values(app):
 
 def test_the_region_fragment_htmx_swaps_in_reads_in_english(app):
     params = {"prefix": "enterprise-region", "enterprise-region-province": "广东省"}
-    english = _client(app, "en").get("/fragments/region", params=params).text
+    english = client_in(app, "en").get("/fragments/region", params=params).text
     assert '<option value="广东省" selected>Guangdong</option>' in english
     assert '<option value="广州市" label="Guangzhou"></option>' in english
-    chinese = _client(app, "zh-CN").get("/fragments/region", params=params).text
+    chinese = client_in(app, "zh-CN").get("/fragments/region", params=params).text
     assert '<option value="广东省" selected>广东省</option>' in chinese
     assert '<option value="广州市"></option>' in chinese
 
@@ -142,7 +136,7 @@ def test_the_english_page_posts_the_chinese_names_and_evaluates_them(app):
     assert selected == "上海市"
     form = {"as_of": AS_OF, "enterprise-name": "松江卫星", "enterprise-region-province": selected,
             "enterprise-region-city": "上海市", "enterprise-region-district": "松江区"}
-    result = _client(app, "en").post("/", data=form)
+    result = client_in(app, "en").post("/", data=form)
     assert result.status_code == 200
     shown = set(ACTUAL.findall(result.text))
     assert "Shanghai" in shown and "上海市" not in shown
@@ -193,12 +187,12 @@ def test_every_english_name_reads_back_as_its_chinese_name_within_its_parent():
 def test_a_city_and_district_typed_in_english_on_the_english_page_are_evaluated(app):
     form = {"as_of": AS_OF, "enterprise-name": "松江卫星", "enterprise-region-province": "上海市",
             "enterprise-region-city": "Shanghai", "enterprise-region-district": "songjiang district"}
-    result = _client(app, "en").post("/", data=form)
+    result = client_in(app, "en").post("/", data=form)
     assert result.status_code == 200 and 'id="error-summary"' not in result.text
     assert "Shanghai" in set(ACTUAL.findall(result.text))
     # the engine was given the Chinese names; the form keeps what was typed
     document = profile_document(state_from_form(form.items()))
     assert document["enterprise"]["region"] == {"province": "上海市", "city": "上海市", "district": "松江区"}
     assert 'name="enterprise-region-district" value="songjiang district"' in result.text
-    wrong = _client(app, "en").post("/", data=form | {"enterprise-region-district": "Songjiang Dist"})
+    wrong = client_in(app, "en").post("/", data=form | {"enterprise-region-district": "Songjiang Dist"})
     assert 'id="error-summary"' in wrong.text  # a name it cannot tell is still reported
