@@ -36,6 +36,13 @@ def error_summary(page: str) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
 
 
+def assert_field_flagged(page: str, name: str) -> None:
+    """The summary links to the field, and the field is marked invalid and pointed at its message."""
+    assert f'<a href="#f-{name}">' in page
+    field = re.search(rf'<input id="f-{name}"[^>]*>', page, flags=re.S).group(0)
+    assert 'aria-invalid="true"' in field and f'aria-describedby="e-{name}"' in field
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _batch_jobs_dir(tmp_path_factory):
     """Batch jobs of in-process apps go to a folder of this test run, never the user's own directory."""
