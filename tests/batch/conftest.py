@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from incentives.batch.explain import NOTES_JOINER_EN, NOTES_JOINER_ZH
 from incentives.evaluate import evaluate
 from incentives.results import Status
 from incentives.schemes import catalogue
@@ -39,6 +40,8 @@ def scalar_evaluator(tables, as_of: date, cat=None) -> ReferenceResult:
                 "reasons_en": "; ".join(f["en"] for f in failed) or None,
                 "to_confirm_zh": "；".join(c["zh"] for c in confirm) or None,
                 "to_confirm_en": "; ".join(c["en"] for c in confirm) or None,
+                "notes_zh": NOTES_JOINER_ZH.join(n["zh"] for n in r.notes if n["kind"] == "check") or None,
+                "notes_en": NOTES_JOINER_EN.join(n["en"] for n in r.notes if n["kind"] == "check") or None,
             })
         eligible = [r for r in evaluation.results if r.status is Status.eligible]
         top = sorted(eligible, key=lambda r: -(r.amount_fen or 0))[:3]
@@ -52,7 +55,7 @@ def scalar_evaluator(tables, as_of: date, cat=None) -> ReferenceResult:
                      "unit_id": pl.String, "status": pl.String, "amount_fen": pl.Int64, "cap_fen": pl.Int64,
                      "binding_cap": pl.Boolean, "headroom_fen": pl.Int64, "superseded_by": pl.String,
                      "reasons_zh": pl.String, "reasons_en": pl.String, "to_confirm_zh": pl.String,
-                     "to_confirm_en": pl.String}
+                     "to_confirm_en": pl.String, "notes_zh": pl.String, "notes_en": pl.String}
     summary_schema = {"enterprise_id": pl.String, "name": pl.String, "total_fen": pl.Int64,
                       "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64,
                       "top_schemes": pl.String}

@@ -1,7 +1,8 @@
 """The columnar evaluator equals the scalar one: same status, amount to the fen and unit for every scheme.
 
 Random populations of profiles go through `evaluate()` one by one and through `evaluate_tables()` together;
-every (enterprise, scheme, unit) row must agree, and so must the reasons, what to confirm and the totals.
+every (enterprise, scheme, unit) row must agree, and so must the reasons, what to confirm, what to check and the
+totals.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import example, given
 
 from incentives.batch.columnar import evaluate_tables
 from incentives.batch.convert import profiles_to_tables
+from incentives.batch.explain import NOTES_JOINER_ZH
 from incentives.batch.totals import scheme_totals
 from incentives.evaluate import evaluate
 from incentives.profile import Profile, parse_profile
@@ -32,17 +34,22 @@ def _scalar_rows(enterprise_id: str, profile: Profile, as_of: date) -> tuple[lis
     rows = [(enterprise_id, r.scheme_id, r.unit_kind, r.unit_id, r.status.value, r.amount_fen, r.superseded_by,
              "；".join(dict.fromkeys(f["zh"] for f in r.failed())),
              "；".join(dict.fromkeys(c["zh"] for c in r.to_confirm())) if r.status is Status.needs_confirmation
-             else "")
+             else "", _check_notes(r))
             for r in evaluation.results]
     totals = {"total_fen": evaluation.total_fen, "potential_total_fen": evaluation.potential_total_fen}
     return rows, totals
+
+
+def _check_notes(result: Any) -> str:
+    """What a result asks to check (a loan's rate, its ended window, awards beyond its subsidy), as one cell."""
+    return NOTES_JOINER_ZH.join(note["zh"] for note in result.notes if note["kind"] == "check")
 
 
 def assert_same(as_of: date, population: list[tuple[str, Profile]]) -> None:
     result = evaluate_tables(profiles_to_tables(population), as_of)
     details = result.details
     batch_rows = [(r["enterprise_id"], r["scheme_id"], r["unit_kind"], r["unit_id"], r["status"], r["amount_fen"],
-                   r["superseded_by"], r["reasons_zh"] or "", r["to_confirm_zh"] or "")
+                   r["superseded_by"], r["reasons_zh"] or "", r["to_confirm_zh"] or "", r["notes_zh"] or "")
                   for r in details.iter_rows(named=True)]
     scalar_rows: list[tuple] = []
     for enterprise_id, profile in population:

@@ -37,12 +37,12 @@ _TABLE_SIZE = 1 << 16  # reason keys below this index a table of texts; wider on
 _CODED = pl.Categorical()
 # the columns whose text repeats across rows (a scheme's id, its reasons): dictionary-encoded in encoded_details
 CODED_COLUMNS = ("scheme_id", "unit_kind", "superseded_by", "reasons_zh", "reasons_en", "to_confirm_zh",
-                 "to_confirm_en")
+                 "to_confirm_en", "notes_zh", "notes_en")
 DETAIL_SCHEMA = {
     "enterprise_id": pl.String, "scheme_id": pl.String, "unit_kind": pl.String, "unit_id": pl.String,
     "status": pl.Enum(STATUS_NAMES), "amount_fen": pl.Int64, "cap_fen": pl.Int64, "binding_cap": pl.Boolean,
     "headroom_fen": pl.Int64, "superseded_by": pl.String, "reasons_zh": pl.String, "reasons_en": pl.String,
-    "to_confirm_zh": pl.String, "to_confirm_en": pl.String,
+    "to_confirm_zh": pl.String, "to_confirm_en": pl.String, "notes_zh": pl.String, "notes_en": pl.String,
 }
 ENCODED_DETAIL_SCHEMA = DETAIL_SCHEMA | dict.fromkeys(CODED_COLUMNS, _CODED)  # ids: see _Keys
 
@@ -75,7 +75,8 @@ class _Keys:
 
 
 # per row, these follow from one number: the row's place in its part's table of descriptions
-_DESCRIBED = ("scheme_id", "unit_kind", "reasons_zh", "reasons_en", "to_confirm_zh", "to_confirm_en")
+_DESCRIBED = ("scheme_id", "unit_kind", "reasons_zh", "reasons_en", "to_confirm_zh", "to_confirm_en", "notes_zh",
+              "notes_en")
 
 
 @dataclass(slots=True)
@@ -290,6 +291,8 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
         failed_of, unknown_of = failed_of[present], unknown_of[present]
     descriptions = _descriptions(scheme, keys, [reasons_zh[i] for i in failed_of], [reasons_en[i] for i in failed_of],
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
+    if isinstance(plan, InterestPlan):
+        described, descriptions = _with_check_notes(described, descriptions, extra, ev.read, result.as_of)
     values = long.drop("_failed", "_unknown").hstack([column.alias(name) for name, column in taken.items()])
     narrow = np.uint16 if descriptions.height <= 1 << 16 else np.uint32
     return _Part(values, described.astype(narrow, copy=False), descriptions, rows.to_numpy(), ranks,
@@ -304,7 +307,54 @@ def _descriptions(scheme, keys: _Keys, reasons_zh: list, reasons_en: list, confi
         pl.Series("unit_kind", [scheme.unit] * size, dtype=keys.kinds),
         pl.Series("reasons_zh", reasons_zh, dtype=_CODED), pl.Series("reasons_en", reasons_en, dtype=_CODED),
         pl.Series("to_confirm_zh", confirm_zh, dtype=_CODED), pl.Series("to_confirm_en", confirm_en, dtype=_CODED),
+        pl.Series("notes_zh", [None] * size, dtype=_CODED), pl.Series("notes_en", [None] * size, dtype=_CODED),
     ])
+
+
+# a loan's check notes in one cell: each is a sentence of its own (their texts hold "；" and "：" already)
+NOTES_JOINER_ZH, NOTES_JOINER_EN = "。", ". "
+
+
+def _with_check_notes(described: np.ndarray, descriptions: pl.DataFrame, extra: pl.DataFrame, read: pl.DataFrame,
+                      as_of) -> tuple[np.ndarray, pl.DataFrame]:
+    """The loans' check notes (loan_tracks: a rate above 24%, a subsidised window already over, awards beyond
+    the whole subsidy) as more descriptions: one per pair of a row's description and its distinct notes.
+
+    Few loans have a note, and their facts (a rate, a date, two amounts) take few distinct values, so each
+    distinct set of facts is written out once, with the scalar engine's own texts."""
+    from decimal import Decimal
+
+    from ..loan_tracks import implausible_rate_note, over_received_note, window_ended_note
+    from ..profile import IMPLAUSIBLE_RATE
+
+    top, bottom = IMPLAUSIBLE_RATE.as_integer_ratio()
+    high = pl.col("_rate_num") * bottom > pl.col("_rate_den") * top
+    facts = pl.DataFrame([read.get_column("_rate_num"), read.get_column("_rate_den"),
+                          *[extra.get_column(c) for c in ("ended_on", "received", "whole")]])
+    keys = ["_rate_num", "_rate_den", "ended_on", "received", "whole"]
+    groups = (facts.lazy().with_row_index("_at")
+              .filter(high.fill_null(False) | pl.col("ended_on").is_not_null() | pl.col("received").is_not_null())
+              .with_columns(pl.when(high).then(pl.col(["_rate_num", "_rate_den"])))
+              .group_by(keys, maintain_order=True).agg(pl.col("_at")).collect())
+    if not groups.height:
+        return described, descriptions
+    texts = []
+    for num, den, ended_on, received, whole in groups.select(keys).iter_rows():
+        notes = [*(implausible_rate_note(Decimal(num) / Decimal(den)) if num is not None else []),
+                 *(window_ended_note(ended_on, as_of) if ended_on is not None else []),
+                 *(over_received_note(received, whole) if received is not None else [])]
+        texts.append((NOTES_JOINER_ZH.join(n["zh"] for n in notes), NOTES_JOINER_EN.join(n["en"] for n in notes)))
+    at = groups.get_column("_at").explode().to_numpy()
+    variant = np.repeat(np.arange(len(texts), dtype=np.uint64), groups.get_column("_at").list.len().to_numpy())
+    pairs = described[at].astype(np.uint64) * np.uint64(len(texts)) + variant
+    present, inverse = np.unique(pairs, return_inverse=True)
+    of_description, of_variant = np.divmod(present, np.uint64(len(texts)))
+    noted = descriptions[of_description.astype(np.int64)].with_columns(
+        pl.Series("notes_zh", [texts[v][0] for v in of_variant], dtype=_CODED),
+        pl.Series("notes_en", [texts[v][1] for v in of_variant], dtype=_CODED))
+    described = described.astype(np.uint32)
+    described[at] = descriptions.height + inverse
+    return described, pl.concat([descriptions, noted])
 
 
 def _placeholders(result: BatchResult, scheme, version, keys: _Keys) -> _Part:

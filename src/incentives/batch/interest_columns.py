@@ -174,6 +174,9 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         if received.height:
             in_play = in_play | spread(n, received[UNIT_ROW], pl.repeat(True, received.height, eager=True), False)
         segments = _segments(take(loans, list(INTEREST_COLUMNS)).filter(statuses.select(in_play).to_series()), plan.version)
+        # each awarded loan's whole subsidy, before what it received comes off (few loans)
+        whole_subsidies = (segments.filter(pl.col(UNIT_ROW).is_in(received.get_column(UNIT_ROW).implode()))
+                           .group_by(UNIT_ROW).agg(pl.col("_seg").sum().alias("_whole")))
         segments, paid = _less_received(segments, received, paid_elsewhere)
         for i in range(n_tracks):
             granted.append(_allocate(segments, statuses[f"_s{i}"], paid, cap))
@@ -193,7 +196,8 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         return per_loan.select(pl.lit(NOT_IN_FORCE, dtype=pl.UInt8).alias("status"),
                                *[pl.lit(None, dtype=dtype).alias(name) for name, dtype in
                                  (("amount", pl.Int64), ("cap", pl.Int64), ("binding", pl.Boolean),
-                                  ("headroom", pl.Int64))],
+                                  ("headroom", pl.Int64), ("ended_on", pl.Date), ("received", pl.Int64),
+                                  ("whole", pl.Int64))],
                                pl.col("_chosen").alias("track"), pl.col(ROW))
     # a loan that fails on the chosen track but is to confirm on another is to confirm, on the first such track
     # (loan_tracks._fallbacks): granted what the yearly cap leaves after the chosen track's loans
@@ -208,12 +212,35 @@ def evaluate_interest(plan: InterestPlan, loans: pl.DataFrame, awards: pl.DataFr
         .otherwise(pick("_s", pl.col("_chosen")))
     by_loan = _granted_per_loan(per_loan, granted, segments, paid, cap)
     per_loan = per_loan.with_columns(spread(n, by_loan[UNIT_ROW], by_loan[c]) for c in ("_amount", "_binding", "_headroom"))
+    per_loan = per_loan.with_columns(_check_facts(loans, received, whole_subsidies, plan.version, as_of))
     in_play = status <= NEEDS_CONFIRMATION
     return per_loan.select(status.alias("status"), pl.when(in_play).then(pl.col("_amount")).alias("amount"),
                            pl.when(in_play).then(pl.lit(cap, dtype=pl.Int64)).alias("cap"),
                            pl.when(in_play).then(pl.col("_binding")).alias("binding"),
                            pl.when(in_play).then(pl.col("_headroom")).alias("headroom"), track.alias("track"),
-                           pl.col(ROW))
+                           pl.col(ROW), *[pl.when(in_play).then(pl.col(c)).alias(c) for c in CHECK_FACTS])
+
+
+# per loan with an amount, what its check notes need (loan_tracks.window_ended_note, over_received_note); null
+# where the note does not apply. The rate note needs only the rate, which the facts have.
+CHECK_FACTS = ("ended_on", "received", "whole")
+
+
+def _check_facts(loans: pl.DataFrame, received: pl.DataFrame, whole: pl.DataFrame, version: Any,
+                 as_of: date) -> list[pl.Series]:
+    """Per loan: the end of its subsidised window where that is on or before the evaluation date (and after the
+    issue date: a window of no day has no segment); what it received and its whole subsidy where the former is
+    more (few loans: those awards name)."""
+    issued, matures = loans.get_column("loan.issue_date"), loans.get_column("loan.maturity_date")
+    ended = pl.select(pl.min_horizontal(issued.dt.offset_by(f"{version.subsidy_months.value}mo"), matures)
+                      .alias("_end")).to_series()
+    ended = pl.select(pl.when((ended > issued) & (ended <= pl.lit(as_of, dtype=pl.Date))).then(ended)
+                      .alias("ended_on")).to_series()
+    n = loans.height
+    over = (received.join(whole, on=UNIT_ROW, how="left").with_columns(pl.col("_whole").fill_null(0))
+            .filter(pl.col("_received") > pl.col("_whole")))
+    return [ended, spread(n, over[UNIT_ROW], over["_received"]).alias("received"),
+            spread(n, over[UNIT_ROW], over["_whole"]).alias("whole")]
 
 
 def _granted_per_loan(per_loan: pl.DataFrame, granted: list[pl.DataFrame], segments: pl.DataFrame,

@@ -36,7 +36,8 @@ SUMMARY_SCHEMA = {
 DETAIL_SCHEMA = {  # the evaluator's contract: what machines get (Parquet)
     "enterprise_id": pl.String, "scheme_id": pl.String, "unit_kind": pl.String, "unit_id": pl.String, "status": pl.String, "amount_fen": pl.Int64, "cap_fen": pl.Int64,
     "binding_cap": pl.Boolean, "headroom_fen": pl.Int64, "superseded_by": pl.String, "reasons_zh": pl.String,
-    "reasons_en": pl.String, "to_confirm_zh": pl.String, "to_confirm_en": pl.String,
+    "reasons_en": pl.String, "to_confirm_zh": pl.String, "to_confirm_en": pl.String, "notes_zh": pl.String,
+    "notes_en": pl.String,
 }
 # what people get (XLSX, CSV): the enterprise's name and the scheme's title next to the ids
 PEOPLE_DETAIL_SCHEMA = {"enterprise_id": pl.String, "name": pl.String, "scheme_id": pl.String,
@@ -152,7 +153,8 @@ DETAIL_COLUMNS = [
     Col("binding_zh", "达到上限", TEXT, 8), Col("headroom_fen", "上限剩余额度(元)", MONEY, 16),
     Col("superseded_by", "被替代（从优不重复）", TEXT, 24), Col("reasons_zh", "未满足的条件", TEXT, 48),
     Col("reasons_en", "Conditions not met", TEXT, 48), Col("to_confirm_zh", "待确认事项", TEXT, 48),
-    Col("to_confirm_en", "To confirm", TEXT, 48),
+    Col("to_confirm_en", "To confirm", TEXT, 48), Col("notes_zh", "请核对", TEXT, 48),
+    Col("notes_en", "To check", TEXT, 48),
 ]
 TO_CONFIRM_SHEET_COLUMNS = [
     Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 24), Col("scheme_id", "方案编号", TEXT, 30),
