@@ -188,6 +188,30 @@ def test_provinces_and_cities_typed_in_english_are_read_as_the_chinese_names():
     assert wrong.errors.filter(pl.col("kind") == "error")["value"].to_list() == ["Gotham"]
 
 
+@pytest.mark.parametrize("city", ["上海", "Shanghai"])
+def test_a_short_or_english_city_is_read_beside_a_full_province_name(city):
+    # every other cell of the table is as the rules write it, so only the city cell can send the row to its reading
+    checked = validate(_raw(enterprises=_enterprises(province=["上海市", "上海市"], city=["上海市", city],
+                                                     district=["松江区", "松江区"])))
+    assert checked.errors.height == 0
+    assert checked.tables.enterprises["city"].to_list() == ["上海市", "上海市"]
+
+
+def test_districts_typed_in_english_are_read_among_their_own_citys_districts():
+    # Huangpu is 黄埔区 in Guangzhou and 黄浦区 in Shanghai: the row's city decides
+    checked = validate(_raw(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
+                                                     district=["Huangpu District", "huangpu"]),
+                            projects={"enterprise_id": ["E1"], "project_id": ["P1"], "province": ["广东省"],
+                                      "city": ["广州市"], "district": ["TIANHE"]}))
+    assert checked.errors.height == 0
+    assert checked.tables.enterprises["district"].to_list() == ["黄埔区", "黄浦区"]
+    assert checked.tables.projects["district"].to_list() == ["天河区"]
+    # only the district differs from the row above: a name no district of the city has stays as typed, reported
+    wrong = validate(_raw(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
+                                                   district=["Huangpu District", "Tianhe"])))
+    assert wrong.errors.select("row", "value", "reason_en").rows() == [(3, "Tianhe", "unknown district in this city")]
+
+
 def test_regions_are_checked_against_the_bundled_table():
     checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()

@@ -483,6 +483,40 @@ _REGIONS = {
 }
 
 
+@cache
+def _chinese_cities() -> tuple[str, ...]:
+    return tuple(sorted({city for province in region_table.provinces() for city in region_table.cities(province)}))
+
+
+@cache
+def _chinese_districts() -> frozenset[str]:
+    return frozenset(district for province in region_table.provinces() for city in region_table.cities(province)
+                     for district in region_table.districts(province, city))
+
+
+def _districts_in_chinese(values: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Districts typed in English (Tianhe District, tianhe) as their Chinese names, each looked up among its own
+    city's districts (regions.from_english: Huangpu District is 黄浦区 in Shanghai, 黄埔区 in Guangzhou). The
+    province and city are already Chinese here. A name found nowhere is left as typed, for the region check."""
+    province, city, district = _REGIONS.get(table, (None, None, None))
+    if district is None:
+        return values
+    names = values.get_column(district).drop_nulls().unique()
+    if names.is_in(sorted(_chinese_districts())).all():  # the usual case: one pass over the few distinct names
+        return values
+    combos = (values.select(province, city, district)
+              .filter(pl.col(district).is_not_null() & ~pl.col(district).is_in(sorted(_chinese_districts())))
+              .unique())
+    found = [(p, c, d, region_table.from_english(p, c, d)[2]) for p, c, d in combos.iter_rows()]
+    found = [row for row in found if row[3] != row[2]]
+    if not found:
+        return values
+    lookup = pl.DataFrame(found, schema={province: pl.String, city: pl.String, district: pl.String,
+                                         "_chinese": pl.String}, orient="row")
+    return (values.join(lookup, on=[province, city, district], how="left", maintain_order="left", nulls_equal=True)
+            .with_columns(pl.coalesce("_chinese", district).alias(district)).drop("_chinese"))
+
+
 # --- the checks for one table -------------------------------------------------------------------------------
 
 
@@ -515,7 +549,7 @@ def _check_table(raw: RawTable, fast_paths: bool = True) -> _Checked:
                 ROW, _as_written(column.name, frame.schema[column.name]).alias("value"))
             parts.append(bad.select(ROW, pl.lit(column.name).alias("column"), pl.col(f"{column.name}__code")
                                     .alias("code")).join(original, on=ROW, how="left"))
-    values_frame = checked.select(ROW, *[c.name for c in columns])
+    values_frame = _districts_in_chinese(checked.select(ROW, *[c.name for c in columns]), raw.table)
     parts += _cross_checks(raw.table, values_frame, frame)
     errors = (pl.concat(parts, how="diagonal_relaxed") if parts
               else pl.DataFrame(schema={ROW: pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String}))
@@ -603,6 +637,8 @@ def _clean_test(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.Data
         return clean_cells.one_of(raw, column.enum)
     if name in _PROVINCE_COLUMNS:  # a short name needs the full check, which writes it out
         return clean_cells.one_of(raw, tuple(region_table.provinces()))
+    if name in _CITY_COLUMNS:  # so does a short or English one (广州, Guangzhou), whatever the province cell says
+        return clean_cells.one_of(raw, _chinese_cities())
     limit = _TEXT_LIMITS.get(name, 20 if name in _REGION_COLUMNS else 200)
     return clean_cells.unchanged_text(raw, limit, integral=name == "enterprise_id")
 
