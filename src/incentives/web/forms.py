@@ -23,6 +23,7 @@ INT_FIELDS = frozenset({"employees"})
 TRI_STATE = {"true": True, "false": False}
 CARRIED = ("awards", "fund")  # kept through the form unchanged (shown read-only), so nothing is lost on export
 _INDEXED = re.compile(r"^(projects|loans)-(\d+)-")
+_WHOLE_NUMBER = re.compile(r"-?\d{1,4000}")  # int() refuses more than 4300 digits
 
 
 @dataclass
@@ -116,7 +117,8 @@ def profile_document(state: FormState) -> dict[str, Any]:
             converted: Any = list(value)
         elif value in TRI_STATE and _is_tri_state(parts):
             converted = TRI_STATE[value]
-        elif leaf in INT_FIELDS and value.isdigit():
+        elif leaf in INT_FIELDS and _WHOLE_NUMBER.fullmatch(value):
+            # a signed whole number goes on as a number, so "-5" is refused for its sign, not as "not an integer"
             converted = int(value)
         else:
             converted = value
@@ -126,6 +128,8 @@ def profile_document(state: FormState) -> dict[str, Any]:
         rows = document.pop(kind, {})
         if indices:
             document[kind] = [rows.get(index, {}) for index in indices]
+    # a blank enterprise section is still a section, so the engine names each missing field in it
+    document.setdefault("enterprise", {})
     _regions_in_chinese(document)
     document.update(state.carried())
     return document

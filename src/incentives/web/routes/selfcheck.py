@@ -19,6 +19,7 @@ from ...errors import InputError
 from ...profile import loads_exact
 from .. import labels
 from ..forms import FormState, field_caption, profile_document, state_from_document, state_from_form
+from ..i18n import is_zh, lang_of
 from ..rendering import is_htmx, render, translate
 from ..selfcheck import blank_state, example_names, example_state, run
 
@@ -163,11 +164,17 @@ async def import_profile(request: Request) -> Response:
     upload = form.get("profile_file")
     as_of = str(form.get("as_of") or "") or _today()
     text = await upload.read() if isinstance(upload, UploadFile) else b""
+    zh = is_zh(lang_of(request))
+    if not text.strip():
+        # no file chosen (or an empty one) is not a profile missing its enterprise
+        notice = "请选择一个已导出的企业画像 JSON 文件（文件不能为空）" if zh else \
+            "choose a profile JSON file exported from this page (the file must not be empty)"
+        return _page(request, blank_state(as_of), evaluate_now=False, notice=notice, status_code=400)
     try:
-        document = loads_exact(text or b"null")
+        document = loads_exact(text)
     except InputError as error:
         state = blank_state(as_of)
-        notice = error.problems[0].zh + " / " + error.problems[0].en
+        notice = error.problems[0].zh if zh else error.problems[0].en
         return _page(request, state, evaluate_now=False, notice=notice, status_code=400)
     return _page(request, state_from_document(document, as_of), evaluate_now=True)
 
