@@ -177,11 +177,13 @@ class Region(Strict):
             raise ValueError(f"unknown province / 未知的省级行政区: {self.province}")
         cities = region_table.cities(self.province)
         if self.city is not None and cities and self.city not in cities:
-            raise ValueError(f"unknown city in {_in_english(self.province)} / {self.province}没有“{self.city}”")
+            raise ValueError(f"{_in_english(self.province)} has no city “{_in_english(self.city)}” / "
+                             f"{self.province}没有“{self.city}”")
         if self.city is not None and self.district is not None:
             districts = region_table.districts(self.province, self.city)
             if districts and self.district not in districts:
-                raise ValueError(f"unknown district in {_in_english(self.city)} / {self.city}没有“{self.district}”")
+                raise ValueError(f"{_in_english(self.city)} has no district “{_in_english(self.district)}” / "
+                                 f"{self.city}没有“{self.district}”")
         return self
 
 

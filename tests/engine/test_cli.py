@@ -419,4 +419,17 @@ def test_an_unknown_city_is_reported_with_its_province_named_in_english_and_in_c
 
     with pytest.raises(ValidationError) as raised:
         Region(province="广东省", city="Gotham")
-    assert "unknown city in Guangdong / 广东省没有“Gotham”" in str(raised.value)
+    assert "Guangdong has no city “Gotham” / 广东省没有“Gotham”" in str(raised.value)
+
+
+def test_a_known_city_in_the_wrong_province_is_named_in_english_in_the_english_half():
+    from pydantic import ValidationError
+
+    from incentives.profile import Region
+
+    with pytest.raises(ValidationError) as raised:
+        Region(province="上海市", city="广州市")
+    assert "Shanghai has no city “Guangzhou” / 上海市没有“广州市”" in str(raised.value)
+    with pytest.raises(ValidationError) as raised:
+        Region(province="广东省", city="广州市", district="松江区")
+    assert "Guangzhou has no district “Songjiang District” / 广州市没有“松江区”" in str(raised.value)
