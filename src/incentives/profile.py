@@ -435,12 +435,24 @@ _REASONS_ZH = {
     "string_too_short": "不能为空",
     "string_too_long": "太长",
     "string_pattern_mismatch": "格式不对（不能含空格，最长 64 个字符）",
-    "greater_than_equal": "不能小于下限",
-    "less_than_equal": "超过上限",
     "too_long": "条目太多",
     "list_type": "必须是列表",
     "model_type": "必须是对象",
     "dict_type": "必须是对象",
+}
+
+
+# the validation library's English where it reads as its internals (a regular expression, "Field required")
+_REASONS_EN = {
+    "missing": "required, but missing",
+    "string_pattern_mismatch": "not a valid id (no spaces, at most 64 characters)",
+}
+# a number outside its bounds: the bound named in both languages (ctx holds it as ge / le)
+_BOUNDED = {
+    "greater_than_equal": lambda bound: (f"不能小于 {bound}", f"must be at least {bound}"),
+    "less_than_equal": lambda bound: (f"不能大于 {bound}", f"must be at most {bound}"),
+    "greater_than": lambda bound: (f"必须大于 {bound}", f"must be more than {bound}"),
+    "less_than": lambda bound: (f"必须小于 {bound}", f"must be less than {bound}"),
 }
 
 
@@ -475,8 +487,10 @@ def problems_from(error: ValidationError) -> list[Problem]:
             zh, en = (first, second) if any("\u4e00" <= ch <= "\u9fff" for ch in first) else (second, first)
         elif item["type"] in _DATE_ERRORS:
             zh, en = _date_problem(item.get("input"))
+        elif item["type"] in _BOUNDED:
+            zh, en = _BOUNDED[item["type"]](next(iter((item.get("ctx") or {"": "?"}).values())))
         else:
-            en = item["msg"]
+            en = _REASONS_EN.get(item["type"], item["msg"])
             zh = _REASONS_ZH.get(item["type"], "取值无效")
             if item["type"] == "enum":
                 expected = (item.get("ctx") or {}).get("expected", "")

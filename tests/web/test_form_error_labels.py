@@ -61,7 +61,7 @@ def test_a_row_without_a_name_or_id_is_called_by_its_place_among_the_rows(app):
     assert "贷款 1 · 贷款编号：缺少必填字段" in zh
     assert any(item.startswith("贷款 1 · 年利率：") for item in zh)
     en = error_summary(client_in(app, "en").post("/", data=form).text)
-    assert "Loan 1 · Loan id: Field required" in en
+    assert "Loan 1 · Loan id: required, but missing" in en
 
 
 def test_a_row_is_named_by_its_id_and_lender_and_rows_count_as_shown_after_a_removal(app):

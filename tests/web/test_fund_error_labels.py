@@ -23,7 +23,7 @@ def _form(**extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("lang", "expected"), [
     ("zh-CN", "基金名称：缺少必填字段"),
-    ("en", "Fund name: Field required"),
+    ("en", "Fund name: required, but missing"),
 ])
 def test_a_missing_fund_name_is_named_by_its_label_on_the_form(app, lang: str, expected: str):
     page = client_in(app, lang).post("/tools/fund", data=_form(**{"fund-name": ""}))
@@ -73,7 +73,7 @@ def test_an_investment_without_an_id_is_called_by_its_place_and_a_yes_no_answer_
     zh = error_summary(client_in(app, "zh-CN").post("/tools/fund", data=form).text)
     assert zh == ["投资项目 1 · 投资编号：缺少必填字段", "投资项目 1 · 名股实债：必须是 true 或 false"]
     en = error_summary(client_in(app, "en").post("/tools/fund", data=form).text)
-    assert en[0] == "Investment 1 · Investment id: Field required"
+    assert en[0] == "Investment 1 · Investment id: required, but missing"
     assert en[1].startswith("Investment 1 · Disguised debt (equity in name, debt in substance): ")
 
 
