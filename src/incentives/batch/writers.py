@@ -96,7 +96,8 @@ class Part:
             details = details.with_columns(pl.col("enterprise_id").cast(pl.String))
         labelled = details.join(names, on="enterprise_id", how="left", maintain_order="left").with_columns(
             pl.col("scheme_id").replace_strict(self.titles, default=None, return_dtype=pl.String).alias("scheme_title"))
-        return conform(labelled, PEOPLE_DETAIL_SCHEMA)
+        # the text columns stay dictionary-encoded: the workbook indexes their few distinct values, not each row
+        return conform_coded(labelled, PEOPLE_DETAIL_SCHEMA)
 
 
 @dataclass(slots=True)

@@ -200,7 +200,7 @@ class _Sheet:
         self._raw_row([(c.header, _STYLE_HEADER) for c in self.columns])
 
     def append(self, frame: pl.DataFrame) -> None:
-        frame = self._cell_values(frame)
+        texts = self._text_lookups(frame)
         offset = 0
         while offset < frame.height:
             room = EXCEL_MAX_ROWS - self.rows
@@ -211,18 +211,46 @@ class _Sheet:
                 self._raw_row([(c.header, _STYLE_HEADER) for c in self.columns])
                 continue
             part = frame.slice(offset, min(room, SLICE_ROWS))
-            self._write_rows(part)
+            self._write_rows(self._cell_values(part, texts))
             offset += part.height
 
-    def _cell_values(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Each column as the text that goes inside <v>: a shared-string index, yuan, or an integer."""
+    def _text_lookups(self, frame: pl.DataFrame) -> dict[int, tuple[pl.Series, pl.Series | None]]:
+        """Per text column, how a slice's values become shared-string indices as text (null for an empty cell).
+
+        Results repeat their text (a scheme's id, a reason) on thousands of rows, so the text is neutralised
+        and indexed once per distinct value, for the whole frame, in order of first appearance. A slice then
+        only looks its values up: a dictionary-encoded column by its codes (no text hashed per row), plain
+        text by its distinct values."""
+        lookups = {}
+        for index, column in enumerate(self.columns):
+            if column.kind != TEXT:
+                continue
+            source = frame.get_column(column.source)
+            if isinstance(source.dtype, (pl.Categorical, pl.Enum)):
+                first = source.filter(source.is_first_distinct() & source.is_not_null())  # codes are cheap to hash
+                codes = first.to_physical()
+                by_code = pl.repeat(None, int(codes.max()) + 1 if codes.len() else 0, dtype=pl.String, eager=True)
+                lookups[index] = (by_code.scatter(codes, self._indices(first)) if codes.len() else by_code, None)
+            else:
+                distinct = source.drop_nulls().unique(maintain_order=True)
+                lookups[index] = (distinct, self._indices(distinct))
+        return lookups
+
+    def _indices(self, values: pl.Series) -> pl.Series:
+        text = pl.select(neutralise(pl.lit(values.cast(pl.String)))).to_series()
+        text = text.set(text == "", None) if text.len() else text
+        return self.book.strings.indices(text).cast(pl.String)
+
+    def _cell_values(self, frame: pl.DataFrame, texts: dict[int, tuple[pl.Series, pl.Series | None]]) -> pl.DataFrame:
+        """Each column of a slice as the text that goes inside <v>: a shared-string index, yuan, or an integer.
+        A slice at a time, so that its columns reuse the memory the slice before freed."""
         values = {}
         for index, column in enumerate(self.columns):
             source = frame.get_column(column.source)
             if column.kind == TEXT:
-                text = pl.select(neutralise(pl.lit(source.cast(pl.String)))).to_series()
-                text = text.set(text == "", None) if text.null_count() < text.len() else text
-                values[f"__v{index}"] = self.book.strings.indices(text).cast(pl.String)
+                known, indices = texts[index]
+                values[f"__v{index}"] = (known.gather(source.to_physical()) if indices is None else
+                                         source.replace_strict(known, indices, default=None, return_dtype=pl.String))
             elif column.kind == MONEY:
                 values[f"__v{index}"] = pl.select(yuan_text(pl.lit(source))).to_series()
             else:
