@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -75,3 +77,101 @@ def search(query: str, limit: int = 20) -> list[Industry]:
     hits = [i for i in industries().values() if i.code.startswith(upper) or query in i.name_zh]
     hits.sort(key=lambda i: (not i.code.startswith(upper), i.level == 1, i.code))
     return hits[:limit]
+
+
+# industry_en.json's two tables and the level (Industry.level) of the codes each one names
+_ENGLISH_LEVELS = {"sections": 1, "divisions": 2}
+
+
+@cache
+def english_names() -> dict[str, str]:
+    """Section letter or division code -> English name (40 -> Manufacture of instruments and meters), from
+    industry_en.json beside the Chinese table. Groups and classes have none of their own: they show their
+    division's (english_name). A blank name, or a code the Chinese table lacks at that level, stops the loading
+    here, rather than a page quietly showing a wrong or empty name."""
+    with open(package_data_dir() / "industry_en.json", encoding="utf-8") as handle:
+        tables: dict[str, dict[str, str]] = json.load(handle)
+    unknown = sorted(set(tables) - set(_ENGLISH_LEVELS))
+    if unknown:
+        raise ValueError(f"industry_en.json: unknown tables {unknown}; expected {sorted(_ENGLISH_LEVELS)}")
+    names: dict[str, str] = {}
+    for table, level in _ENGLISH_LEVELS.items():
+        for code, english in tables.get(table, {}).items():
+            row = _rows().get(code)
+            if row is None or row[0] != level:
+                raise ValueError(f"industry_en.json: {table}.{code} is not in gbt4754_2017.csv at that level")
+            if not english.strip():
+                raise ValueError(f"industry_en.json: {table}.{code} has a blank English name")
+            names[code] = english.strip()
+    return names
+
+
+def _english_code(found: Industry) -> str:
+    """The code whose English name an entry shows: a section its own, anything below it its division's."""
+    return found.section if found.level == 1 else found.division  # type: ignore[return-value]  # level > 1 has one
+
+
+def english_name(found: Industry) -> str | None:
+    """An entry's English name (a group or class: its division's), or None when the data has none."""
+    return english_names().get(_english_code(found))
+
+
+# words of a name that say nothing about the industry: a query made of them alone would match nearly every code
+_IGNORED_WORDS = frozenset({"a", "an", "and", "for", "from", "in", "of", "the"})
+_SHORT_WORD = 3  # a query word shorter than this must be a whole word: "c" or "te" would start dozens of words
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _query_words(query: str) -> set[str]:
+    """The words of an English query worth matching. A plural is matched as its singular, which starts both
+    forms: "chemicals" then finds "Manufacture of raw chemical materials" as well as "chemical fibers"."""
+    found = set()
+    for word in _words(query):
+        if word not in _IGNORED_WORDS:
+            found.add(word.removesuffix("s") if len(word) > _SHORT_WORD else word)
+    return found
+
+
+@cache
+def _english_words(code: str) -> tuple[str, ...]:
+    return tuple(_words(english_names()[code]))
+
+
+def _word_matches(query_word: str, name_words: tuple[str, ...]) -> bool:
+    if len(query_word) < _SHORT_WORD:
+        return query_word in name_words
+    return any(word.startswith(query_word) for word in name_words)
+
+
+def _english_scores(query_words: set[str]) -> dict[str, int]:
+    """Section / division code -> how many of the query's words its English name has (only those with one)."""
+    scores = {}
+    for code in english_names():
+        score = sum(_word_matches(word, _english_words(code)) for word in query_words)
+        if score:
+            scores[code] = score
+    return scores
+
+
+def search_english(query: str, limit: int = 20) -> list[Industry]:
+    """search(), and also the codes whose English name (english_name) has any word of the query, in any case:
+    "instrument" finds 40 and, through it, its groups and classes. Code matches come first, as in search; then
+    the names with the most of the query's words; among equals a section or division named by the query comes
+    before the groups and classes that only share its name, so one division's classes do not push the other
+    divisions off the list. A query with no English match finds and orders what search() does."""
+    query = query.strip()
+    if not query:
+        return []
+    upper = query.upper()
+    scores = _english_scores(_query_words(query))
+    hits = []
+    for found in industries().values():
+        score = scores.get(_english_code(found), 0)
+        if score or found.code.startswith(upper) or query in found.name_zh:
+            hits.append((found, score))
+    hits.sort(key=lambda hit: (not hit[0].code.startswith(upper), -hit[1], hit[1] > 0 and hit[0].level > 2,
+                               hit[0].level == 1, hit[0].code))
+    return [found for found, _ in hits[:limit]]

@@ -1,5 +1,5 @@
 """How the engine's values read on the results page: a unit as "id · name", a condition's value (the `actual`
-text in parentheses) and a province / city / district in the page's language.
+text in parentheses), a province / city / district and an industry code in the page's language.
 
 The engine writes `actual` as plain text for its JSON output (str() of the fact: "True", "working_capital",
 "rd, pilot_platform", or its own Chinese "0 个项目" when a scheme has no unit). That output stays as it is;
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from .. import regions
+from markupsafe import Markup
+
+from .. import industry, regions
 from . import i18n, labels
 from .labels import N_
 
@@ -77,3 +79,21 @@ def region_name(name: str, lang: str) -> str:
     if not name or i18n.is_zh(lang):
         return name
     return regions.english_name(name) or name
+
+
+def industry_names(found: industry.Industry, lang: str) -> tuple[str, str | None]:
+    """An industry as a list of codes names it: (its name, a second name or None). The English page names a
+    group or class by its division (industry.english_name), so the Chinese name comes second to tell the
+    classes of one division apart; a code without an English name, and the Chinese page, show the Chinese only."""
+    english = None if i18n.is_zh(lang) else industry.english_name(found)
+    return (english, found.name_zh) if english else (found.name_zh, None)
+
+
+def industry_caption(found: industry.Industry, lang: str) -> str:
+    """The chosen industry under its field: the Chinese name on the Chinese page (the code is in the field);
+    "4021 · Manufacture of instruments and meters" and the Chinese class name on the English page, as markup
+    that marks the Chinese name as Chinese (the names themselves are escaped)."""
+    name, chinese = industry_names(found, lang)
+    if chinese is None:
+        return name
+    return Markup('{} · {} (<span lang="zh-CN">{}</span>)').format(found.code, name, chinese)

@@ -19,7 +19,7 @@ from ..resources import web_assets_dir
 from ..results import FLAGGED_NOTE_KINDS
 from ..schemes import catalogue
 from . import cards, i18n, labels
-from .display_values import condition_value, region_name, unit_caption
+from .display_values import condition_value, industry_names, region_name, unit_caption
 from .labels import N_
 
 STATIC_VERSION = "1"  # bump to bust browser caches of app.css / app.js
@@ -153,6 +153,12 @@ def _region_name(context: Any, name: str) -> str:
     return region_name(name, context.get("lang", i18n.DEFAULT_LANG))
 
 
+@jinja2.pass_context
+def _industry_names(context: Any, found: Any) -> tuple[str, str | None]:
+    """An industry's name in the page's language and, on the English page, its Chinese name second."""
+    return industry_names(found, context.get("lang", i18n.DEFAULT_LANG))
+
+
 # Navigation of the shared layout: (path, English message id). A new area adds its entry with add_nav_link().
 NAV_LINKS: list[tuple[str, str]] = [
     ("/", N_("Self-check")),
@@ -181,7 +187,8 @@ def _environment() -> jinja2.Environment:
     env.globals.update(_=_gettext, gettext=_gettext, pick=_pick, static_version=STATIC_VERSION,
                        lang_names=i18n.LANG_NAMES, award_chart=_award_chart, nav_links=NAV_LINKS,
                        cached_cite=_cached_cite, result_card=_result_card,
-                       condition_value=_condition_value, region_name=_region_name, unit_caption=unit_caption,
+                       condition_value=_condition_value, region_name=_region_name, industry_names=_industry_names,
+                       unit_caption=unit_caption,
                        flagged_note_kinds=FLAGGED_NOTE_KINDS,
                        labels=labels, scheme_bars=_scheme_bars)
     env.filters.update(cny=_cny, wan=_wan, glance=_glance, percent=_percent, yuan=_yuan_as_written)

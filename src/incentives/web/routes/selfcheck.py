@@ -18,6 +18,7 @@ from ... import regions as region_table
 from ...errors import InputError
 from ...profile import loads_exact
 from .. import labels
+from ..display_values import industry_caption
 from ..forms import FormState, field_caption, profile_document, state_from_document, state_from_form
 from ..i18n import is_zh, lang_of
 from ..rendering import is_htmx, render, translate
@@ -48,8 +49,8 @@ def _page(request: Request, state: FormState, *, evaluate_now: bool, block: str 
         "captions": {name: field_caption(name, state, lambda message: translate(request, message)) for name in errors},
         "examples": example_names(),
         "industry_query": industry_query,
-        "industry_matches": industry_table.search(industry_query) if industry_query else [],
-        "industry_name": _industry_name(state.get("enterprise-industry_code")),
+        "industry_matches": _search_industries(request, industry_query) if industry_query else [],
+        "industry_name": _industry_name(request, state.get("enterprise-industry_code")),
         "notice": notice,
         "labels": labels,
         "regions": region_table.regions(),
@@ -64,9 +65,17 @@ def _page(request: Request, state: FormState, *, evaluate_now: bool, block: str 
     return render(request, "index.html", context, block=block, status_code=status_code, headers=headers)
 
 
-def _industry_name(code: Any) -> str:
+def _industry_name(request: Request, code: Any) -> str:
     found = industry_table.lookup(code) if isinstance(code, str) and code else None
-    return found.name_zh if found else ""
+    return industry_caption(found, lang_of(request)) if found else ""
+
+
+def _search_industries(request: Request, query: str) -> list[industry_table.Industry]:
+    """The codes a search finds: on the English page English words find them too (the Chinese page is as it
+    always was; its visitors type Chinese names)."""
+    if is_zh(lang_of(request)):
+        return industry_table.search(query)
+    return industry_table.search_english(query)
 
 
 @router.get("/")
@@ -234,12 +243,12 @@ def _safe_prefix(prefix: str) -> bool:
 @router.get("/industry/search")
 async def industry_search(request: Request, industry_q: str = "") -> Response:
     return render(request, "fragments/industry_hits.html",
-                  {"industry_matches": industry_table.search(industry_q[:40]), "industry_query": industry_q})
+                  {"industry_matches": _search_industries(request, industry_q[:40]), "industry_query": industry_q})
 
 
 @router.get("/fragments/industry")
 async def industry_fragment(request: Request, code: str = "") -> Response:
     state = FormState(values={"enterprise-industry_code": code[:10]})
     return render(request, "fragments/industry_picker.html",
-                  {"state": state, "errors": {}, "industry_name": _industry_name(code), "industry_query": "",
+                  {"state": state, "errors": {}, "industry_name": _industry_name(request, code), "industry_query": "",
                    "industry_matches": []})
