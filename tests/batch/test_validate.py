@@ -248,6 +248,25 @@ def test_an_award_naming_no_unit_of_its_enterprise_is_a_warning_not_an_error():
     assert "不会减少" in checked.errors["reason_zh"][0] and "typo" in checked.errors["reason_en"][0]
 
 
+_OWNERS = st.sampled_from(["E1", "E2", "E3"])
+_UNITS = st.sampled_from(["P1", "P2", "L1", "L2"])
+
+
+@given(st.lists(st.tuples(_OWNERS, st.one_of(st.none(), _UNITS)), max_size=6),
+       st.lists(st.tuples(_OWNERS, _UNITS), max_size=6), st.lists(st.tuples(_OWNERS, _UNITS), max_size=6))
+def test_awards_naming_no_unit_are_those_the_whole_unit_list_lacks(awards, projects, loans):
+    from incentives.batch.validate import _awards_naming_no_unit
+
+    award_frame = pl.DataFrame([(i, e, u) for i, (e, u) in enumerate(awards)], orient="row",
+                               schema={ROW: pl.Int64, "enterprise_id": pl.String, "unit_id": pl.String})
+    project_frame = pl.DataFrame(projects, orient="row", schema={"enterprise_id": pl.String, "project_id": pl.String})
+    loan_frame = pl.DataFrame(loans, orient="row", schema={"enterprise_id": pl.String, "loan_id": pl.String})
+    found = _awards_naming_no_unit(award_frame, project_frame, loan_frame).get_column(ROW).sort().to_list()
+    # the plain reading: an award names a unit, and no project or loan of its enterprise has that id
+    units = set(projects) | set(loans)
+    assert found == [i for i, (e, u) in enumerate(awards) if u is not None and (e, u) not in units]
+
+
 @given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["E1", "E2", "E3"])),
                           st.one_of(st.none(), st.sampled_from(["P1", "P2", "P10"]))), max_size=8),
        st.booleans())

@@ -915,10 +915,13 @@ def _report_rows(found: pl.DataFrame, column: str, code: str) -> pl.DataFrame:
 def _awards_naming_no_unit(awards: pl.DataFrame, projects: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     """Accepted awards whose unit id is none of their enterprise's projects or loans: an earlier loan's award is
     fine, a typo silently leaves a cap too high, so they are listed (evaluated as given)."""
-    units = pl.concat([projects.select("enterprise_id", pl.col("project_id").alias("unit_id")),
-                       loans.select("enterprise_id", pl.col("loan_id").alias("unit_id"))])
-    unmatched = awards.filter(pl.col("unit_id").is_not_null()).join(units, on=["enterprise_id", "unit_id"], how="anti")
-    return _report_rows(unmatched, "unit_id", "unit_unknown")
+    named = awards.filter(pl.col("unit_id").is_not_null())
+    if not named.height:  # the usual case: no award names a unit, so millions of units need not be gathered
+        return _report_rows(named, "unit_id", "unit_unknown")
+    owners = pl.col("enterprise_id").is_in(named.get_column("enterprise_id").unique().implode())
+    units = pl.concat([projects.filter(owners).select("enterprise_id", pl.col("project_id").alias("unit_id")),
+                       loans.filter(owners).select("enterprise_id", pl.col("loan_id").alias("unit_id"))])
+    return _report_rows(named.join(units, on=["enterprise_id", "unit_id"], how="anti"), "unit_id", "unit_unknown")
 
 
 def _template_examples(enterprises: pl.DataFrame) -> pl.DataFrame:
