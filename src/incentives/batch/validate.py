@@ -6,8 +6,9 @@ the bad row would give a wrong answer that looks right. Its other rows are repor
 unknown enterprise as dangling, so nothing disappears and enterprise rows in = evaluated + rejected.
 
 The same checks as the profile models, written as polars expressions so a million rows take about a second:
-amounts in yuan to integer fen exactly (no floats), regions and industry codes against the bundled tables, and
-the unified social credit code's check digit (the same algorithm as stdnum.cn.uscc, tested against it).
+amounts in yuan to integer fen exactly (no floats), regions (region_cells.py) and industry codes against the
+bundled tables, and the unified social credit code's check digit (the same algorithm as stdnum.cn.uscc, tested
+against it).
 Most input is already clean: cells that pass a cheap test (clean_cells.py) keep their value, and only the rows
 with a cell that fails one get the full parse.
 """
@@ -28,6 +29,8 @@ from .. import regions as region_table
 from ..profile import IMPLAUSIBLE_RATE, MAX_YUAN
 from . import clean_cells
 from .readers import COLUMNS, ROW, SHEET_ZH, TABLES, RawInput, RawTable
+from .region_cells import (CITY_COLUMNS, PROVINCE_COLUMNS, REGION_COLUMNS, REGIONS, chinese_cities,
+                           districts_in_chinese, english_region, region_errors)
 from .tables import TEMPLATE_EXAMPLE_NAME, Column, Tables, schema
 
 MAX_EMPLOYEES = 10_000_000
@@ -65,7 +68,6 @@ FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0", "否", "无", "不是", "没
 
 _IDENT = r"^[^\x00-\x20\x7f-\x9f\u3000]{1,64}$"  # as profile.Identifier
 _TEXT_LIMITS = {"name": 200, "lender": 100, "source": 200, "scheme_id": 100, "enterprise_id": 64}
-_REGION_COLUMNS = {"province", "city", "district", "use_province", "use_city"}
 
 
 def enum_label(code: str) -> str:
@@ -318,32 +320,21 @@ def enterprise_key(raw: pl.Expr) -> pl.Expr:
     return _integral_text(_text(raw))
 
 
-_PROVINCE_COLUMNS = ("province", "use_province")
-_CITY_COLUMNS = ("city", "use_city")
 
 
 def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Expr]:
     text = _text(raw)
     if column.name == "enterprise_id":
         text = _integral_text(text)
-    if column.name in _PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区, Guangdong as 广东省
+    if column.name in PROVINCE_COLUMNS:  # 上海 as 上海市, 广西 as 广西壮族自治区, Guangdong as 广东省
         aliases = region_table.province_aliases()
-        text = _english_region(text.replace(list(aliases), list(aliases.values())), "provinces")
-    if column.name in _CITY_COLUMNS:  # 广州 as 广州市, Guangzhou as 广州市
+        text = english_region(text.replace(list(aliases), list(aliases.values())), "provinces")
+    if column.name in CITY_COLUMNS:  # 广州 as 广州市, Guangzhou as 广州市
         aliases = region_table.city_aliases()
-        text = _english_region(text.replace(list(aliases), list(aliases.values())), "cities")
+        text = english_region(text.replace(list(aliases), list(aliases.values())), "cities")
     text = keep(text)
-    limit = _TEXT_LIMITS.get(column.name, 20 if column.name in _REGION_COLUMNS else 200)
+    limit = _TEXT_LIMITS.get(column.name, 20 if column.name in REGION_COLUMNS else 200)
     return text, pl.when(text.str.len_chars() > limit).then(pl.lit("too_long"))
-
-
-def _english_region(text: pl.Expr, level: str) -> pl.Expr:
-    """A province or city typed in English (any case, the suffix optional: regions.from_english) as its Chinese
-    name; anything else as it was."""
-    keys = region_table.english_keys(level)
-    key = (text.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
-           .str.replace(r"(.)(newarea|district|county|city|province|municipality)$", "$1"))
-    return key.replace_strict(list(keys), list(keys.values()), default=text, return_dtype=pl.String)
 
 
 _USCC_ALPHABET = stdnum_uscc._alphabet  # the same character set stdnum checks against
@@ -439,84 +430,6 @@ def _parse(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.DataFrame
     return _free_text(raw, column, keep)
 
 
-# --- regions (checked on distinct combinations) -------------------------------------------------------------
-
-
-def _region_codes(province: str | None, city: str | None, district: str | None) -> tuple[str, str] | None:
-    """(column, code) of the first problem, or None."""
-    known = region_table.regions()
-    if province is None:
-        return ("city", "region_without_province") if city is not None or district is not None else None
-    if province not in known:
-        return "province", "province"
-    cities = region_table.cities(province)
-    if city is not None and cities and city not in cities:
-        return "city", "city"
-    if city is not None and district is not None:
-        districts = region_table.districts(province, city)
-        if districts and district not in districts:
-            return "district", "district"
-    return None
-
-
-def _region_errors(frame: pl.DataFrame, columns: tuple[str, str, str | None]) -> pl.DataFrame:
-    """Rows with a region problem: ROW, column (contract name), code."""
-    province, city, district = columns
-    present = [c for c in columns if c is not None]
-    combos = frame.select(present).unique()
-    rows = []
-    for values in combos.iter_rows(named=True):
-        problem = _region_codes(values[province], values[city], values.get(district) if district else None)
-        if problem is not None:
-            target = {"province": province, "city": city, "district": district}[problem[0]]
-            rows.append({**values, "_column": target, "_code": problem[1]})
-    if not rows:
-        return pl.DataFrame(schema={ROW: pl.Int64, "_column": pl.String, "_code": pl.String})
-    problems = pl.DataFrame(rows, schema={**{c: pl.String for c in present}, "_column": pl.String, "_code": pl.String})
-    return frame.join(problems, on=present, how="inner", nulls_equal=True).select(ROW, "_column", "_code")
-
-
-_REGIONS = {
-    "enterprises": ("province", "city", "district"),
-    "projects": ("province", "city", "district"),
-    "loans": ("use_province", "use_city", None),
-}
-
-
-@cache
-def _chinese_cities() -> tuple[str, ...]:
-    return tuple(sorted({city for province in region_table.provinces() for city in region_table.cities(province)}))
-
-
-@cache
-def _chinese_districts() -> frozenset[str]:
-    return frozenset(district for province in region_table.provinces() for city in region_table.cities(province)
-                     for district in region_table.districts(province, city))
-
-
-def _districts_in_chinese(values: pl.DataFrame, table: str) -> pl.DataFrame:
-    """Districts typed in English (Tianhe District, tianhe) as their Chinese names, each looked up among its own
-    city's districts (regions.from_english: Huangpu District is 黄浦区 in Shanghai, 黄埔区 in Guangzhou). The
-    province and city are already Chinese here. A name found nowhere is left as typed, for the region check."""
-    province, city, district = _REGIONS.get(table, (None, None, None))
-    if district is None:
-        return values
-    names = values.get_column(district).drop_nulls().unique()
-    if names.is_in(sorted(_chinese_districts())).all():  # the usual case: one pass over the few distinct names
-        return values
-    combos = (values.select(province, city, district)
-              .filter(pl.col(district).is_not_null() & ~pl.col(district).is_in(sorted(_chinese_districts())))
-              .unique())
-    found = [(p, c, d, region_table.from_english(p, c, d)[2]) for p, c, d in combos.iter_rows()]
-    found = [row for row in found if row[3] != row[2]]
-    if not found:
-        return values
-    lookup = pl.DataFrame(found, schema={province: pl.String, city: pl.String, district: pl.String,
-                                         "_chinese": pl.String}, orient="row")
-    return (values.join(lookup, on=[province, city, district], how="left", maintain_order="left", nulls_equal=True)
-            .with_columns(pl.coalesce("_chinese", district).alias(district)).drop("_chinese"))
-
-
 # --- the checks for one table -------------------------------------------------------------------------------
 
 
@@ -549,7 +462,7 @@ def _check_table(raw: RawTable, fast_paths: bool = True) -> _Checked:
                 ROW, _as_written(column.name, frame.schema[column.name]).alias("value"))
             parts.append(bad.select(ROW, pl.lit(column.name).alias("column"), pl.col(f"{column.name}__code")
                                     .alias("code")).join(original, on=ROW, how="left"))
-    values_frame = _districts_in_chinese(checked.select(ROW, *[c.name for c in columns]), raw.table)
+    values_frame = districts_in_chinese(checked.select(ROW, *[c.name for c in columns]), raw.table)
     parts += _cross_checks(raw.table, values_frame, frame)
     errors = (pl.concat(parts, how="diagonal_relaxed") if parts
               else pl.DataFrame(schema={ROW: pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String}))
@@ -635,11 +548,11 @@ def _clean_test(column: Column, raw: pl.Expr, dtype: pl.DataType, frame: pl.Data
         return clean_cells.unchanged_identifier(raw, _IDENT)
     if column.enum is not None:
         return clean_cells.one_of(raw, column.enum)
-    if name in _PROVINCE_COLUMNS:  # a short name needs the full check, which writes it out
+    if name in PROVINCE_COLUMNS:  # a short name needs the full check, which writes it out
         return clean_cells.one_of(raw, tuple(region_table.provinces()))
-    if name in _CITY_COLUMNS:  # so does a short or English one (广州, Guangzhou), whatever the province cell says
-        return clean_cells.one_of(raw, _chinese_cities())
-    limit = _TEXT_LIMITS.get(name, 20 if name in _REGION_COLUMNS else 200)
+    if name in CITY_COLUMNS:  # so does a short or English one (广州, Guangzhou), whatever the province cell says
+        return clean_cells.one_of(raw, chinese_cities())
+    limit = _TEXT_LIMITS.get(name, 20 if name in REGION_COLUMNS else 200)
     return clean_cells.unchanged_text(raw, limit, integral=name == "enterprise_id")
 
 
@@ -670,8 +583,8 @@ def _without_blank_rows(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame
 
 def _cross_checks(table: str, values: pl.DataFrame, original: pl.DataFrame) -> list[pl.DataFrame]:
     parts = []
-    if table in _REGIONS:
-        found = _region_errors(values, _REGIONS[table])
+    if table in REGIONS:
+        found = region_errors(values, REGIONS[table])
         if found.height:
             parts.append(_with_original(found.rename({"_column": "column", "_code": "code"}), original))
     if table == "loans":
