@@ -21,6 +21,16 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AS_OF = "2026-06-01"  # every test passes its evaluation date: none depends on today
 
 
+PHONE = {"width": 375, "height": 740}
+
+
+def open_on_phone(page, live_server: str, lang: str, path: str) -> None:
+    """A page of the live app in this language, on a 375 px phone screen."""
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server}])
+    page.set_viewport_size(PHONE)
+    page.goto(live_server + path)
+
+
 def client_in(app, lang: str) -> TestClient:
     """A client whose pages are in this language (the language cookie the switch sets)."""
     client = TestClient(app)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from .conftest import open_on_phone
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_every_menu_item_is_on_screen_on_a_phone(page: Page, live_server: str, lang: str):
-    page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server}])
-    page.set_viewport_size({"width": 375, "height": 740})
-    page.goto(live_server + "/schemes")
+    open_on_phone(page, live_server, lang, "/schemes")
     links = page.locator("nav.nav a")
     assert links.count() >= 3
     for i in range(links.count()):

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from .conftest import open_on_phone
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_the_submit_bar_is_one_short_row_on_a_phone(page: Page, live_server: str, lang: str):
-    page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server}])
-    page.set_viewport_size({"width": 375, "height": 740})
-    page.goto(live_server + "/?example=guangzhou-manufacturer&as_of=2026-06-01")
+    open_on_phone(page, live_server, lang, "/?example=guangzhou-manufacturer&as_of=2026-06-01")
     bar = page.locator(".submit-bar").bounding_box()
     assert bar["height"] <= 80  # two rows took 136 px
     tops = []
