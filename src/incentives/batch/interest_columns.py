@@ -232,10 +232,11 @@ def _check_facts(loans: pl.DataFrame, received: pl.DataFrame, whole: pl.DataFram
     issue date: a window of no day has no segment); what it received and its whole subsidy where the former is
     more (few loans: those awards name)."""
     issued, matures = loans.get_column("loan.issue_date"), loans.get_column("loan.maturity_date")
-    ended = pl.select(pl.min_horizontal(issued.dt.offset_by(f"{version.subsidy_months.value}mo"), matures)
-                      .alias("_end")).to_series()
-    ended = pl.select(pl.when((ended > issued) & (ended <= pl.lit(as_of, dtype=pl.Date))).then(ended)
-                      .alias("ended_on")).to_series()
+    # calendar months are added per distinct issue date: loans share their dates, and the offset is the slow part
+    days = issued.unique()
+    window = issued.replace_strict(days, days.dt.offset_by(f"{version.subsidy_months.value}mo"), default=None)
+    ended = pl.select(pl.min_horizontal(window, matures).alias("ended_on")).to_series()
+    ended = ended.set((ended <= issued) | (ended > as_of), None)
     n = loans.height
     over = (received.join(whole, on=UNIT_ROW, how="left").with_columns(pl.col("_whole").fill_null(0))
             .filter(pl.col("_received") > pl.col("_whole")))
