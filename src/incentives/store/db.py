@@ -8,6 +8,8 @@ made and upgraded by the Alembic migrations only (`migrate`), on both databases.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,17 +43,36 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+_WAL_WAIT_SECONDS = 15  # as long as the busy timeout
+
+
+def _use_wal(cursor) -> None:
+    """Switch a new database file to WAL (the mode is kept in the file, so later connections find it set).
+
+    Several processes opening a new store at once race to switch it, and SQLite may refuse the switch with
+    "database is locked" at once rather than through the busy timeout, so it is retried for as long."""
+    deadline = time.monotonic() + _WAL_WAIT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions start (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: a commit that returned is on disk even if the machine, not just the process, dies next.
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
