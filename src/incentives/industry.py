@@ -74,9 +74,14 @@ def search(query: str, limit: int = 20) -> list[Industry]:
     if not query:
         return []
     upper = query.upper()
-    hits = [i for i in industries().values() if i.code.startswith(upper) or query in i.name_zh]
+    hits = [i for i in industries().values() if _by_code_or_chinese(i, query, upper)]
     hits.sort(key=lambda i: (not i.code.startswith(upper), i.level == 1, i.code))
     return hits[:limit]
+
+
+def _by_code_or_chinese(found: Industry, query: str, upper: str) -> bool:
+    """What search() finds: the code starts with the query (upper-cased), or the Chinese name contains it."""
+    return found.code.startswith(upper) or query in found.name_zh
 
 
 # industry_en.json's two tables and the level (Industry.level) of the codes each one names
@@ -170,7 +175,7 @@ def search_english(query: str, limit: int = 20) -> list[Industry]:
     hits = []
     for found in industries().values():
         score = scores.get(_english_code(found), 0)
-        if score or found.code.startswith(upper) or query in found.name_zh:
+        if score or _by_code_or_chinese(found, query, upper):
             hits.append((found, score))
     hits.sort(key=lambda hit: (not hit[0].code.startswith(upper), -hit[1], hit[1] > 0 and hit[0].level > 2,
                                hit[0].level == 1, hit[0].code))

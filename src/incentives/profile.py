@@ -447,12 +447,12 @@ _REASONS_EN = {
     "missing": "required, but missing",
     "string_pattern_mismatch": "not a valid id (no spaces, at most 64 characters)",
 }
-# a number outside its bounds: the bound named in both languages (ctx holds it as ge / le)
+# a number outside its bounds, the bound named in both languages: error type -> (its key in ctx, zh, en)
 _BOUNDED = {
-    "greater_than_equal": lambda bound: (f"不能小于 {bound}", f"must be at least {bound}"),
-    "less_than_equal": lambda bound: (f"不能大于 {bound}", f"must be at most {bound}"),
-    "greater_than": lambda bound: (f"必须大于 {bound}", f"must be more than {bound}"),
-    "less_than": lambda bound: (f"必须小于 {bound}", f"must be less than {bound}"),
+    "greater_than_equal": ("ge", "不能小于 {}", "must be at least {}"),
+    "less_than_equal": ("le", "不能大于 {}", "must be at most {}"),
+    "greater_than": ("gt", "必须大于 {}", "must be more than {}"),
+    "less_than": ("lt", "必须小于 {}", "must be less than {}"),
 }
 
 
@@ -488,7 +488,9 @@ def problems_from(error: ValidationError) -> list[Problem]:
         elif item["type"] in _DATE_ERRORS:
             zh, en = _date_problem(item.get("input"))
         elif item["type"] in _BOUNDED:
-            zh, en = _BOUNDED[item["type"]](next(iter((item.get("ctx") or {"": "?"}).values())))
+            key, zh, en = _BOUNDED[item["type"]]
+            bound = (item.get("ctx") or {}).get(key, "?")
+            zh, en = zh.format(bound), en.format(bound)
         else:
             en = _REASONS_EN.get(item["type"], item["msg"])
             zh = _REASONS_ZH.get(item["type"], "取值无效")

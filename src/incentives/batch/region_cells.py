@@ -75,9 +75,9 @@ def chinese_cities() -> tuple[str, ...]:
 
 
 @cache
-def _chinese_districts() -> frozenset[str]:
-    return frozenset(district for province in region_table.provinces() for city in region_table.cities(province)
-                     for district in region_table.districts(province, city))
+def _chinese_districts() -> tuple[str, ...]:
+    return tuple(sorted({district for province in region_table.provinces() for city in region_table.cities(province)
+                         for district in region_table.districts(province, city)}))
 
 
 def districts_in_chinese(values: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -88,11 +88,10 @@ def districts_in_chinese(values: pl.DataFrame, table: str) -> pl.DataFrame:
     if district is None:
         return values
     names = values.get_column(district).drop_nulls().unique()
-    if names.is_in(sorted(_chinese_districts())).all():  # the usual case: one pass over the few distinct names
+    typed = names.filter(~names.is_in(_chinese_districts()))
+    if not typed.len():  # the usual case: every district already Chinese, seen on the few distinct names
         return values
-    combos = (values.select(province, city, district)
-              .filter(pl.col(district).is_not_null() & ~pl.col(district).is_in(sorted(_chinese_districts())))
-              .unique())
+    combos = values.select(province, city, district).filter(pl.col(district).is_in(typed.implode())).unique()
     found = [(p, c, d, region_table.from_english(p, c, d)[2]) for p, c, d in combos.iter_rows()]
     found = [row for row in found if row[3] != row[2]]
     if not found:

@@ -320,8 +320,6 @@ def enterprise_key(raw: pl.Expr) -> pl.Expr:
     return _integral_text(_text(raw))
 
 
-
-
 def _free_text(raw: pl.Expr, column: Column, keep: Keep) -> tuple[pl.Expr, pl.Expr]:
     text = _text(raw)
     if column.name == "enterprise_id":
