@@ -231,11 +231,11 @@ ID_PARAMS = {"client_id", "award_id", "run_id", "job_id", "token_id"}
 
 
 def _portfolio_routes() -> list[tuple[str, str]]:
-    """Every (method, path) of the portfolio router: the router has no prefix, so these are the app's paths."""
-    from incentives.web import portfolio_routes
+    """Every (method, path) of the portfolio pages and API: the routers have no prefix, so these are the app's paths."""
+    from incentives.web import portfolio_api, portfolio_routes
 
     found = []
-    for route in portfolio_routes.router.routes:
+    for route in portfolio_routes.router.routes + portfolio_api.router.routes:
         path = getattr(route, "path", "")
         if path.startswith("/portfolio") or path.startswith("/api/v1/portfolio"):
             for method in sorted(getattr(route, "methods", ()) - {"HEAD"}):

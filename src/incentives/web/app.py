@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..resources import web_assets_dir
 from ..schemes import catalogue
-from . import batch_routes, errors, i18n, portfolio_routes
+from . import batch_routes, errors, i18n, portfolio_api, portfolio_routes
 from .config import WebSettings
 from .middleware import EdgeMiddleware
 from .routes import api, api_schemas, catalogue as catalogue_pages, lang, selfcheck, tools
@@ -65,6 +65,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(api.router)  # its FastAPI route of the hot endpoint documents it in the OpenAPI schema
     app.include_router(batch_routes.router, include_in_schema=False)
     app.include_router(portfolio_routes.router)
+    app.include_router(portfolio_api.router)
     api_schemas.install_openapi(app)
     return app
 
