@@ -151,7 +151,7 @@ def test_any_short_text_is_clean_only_where_the_full_check_keeps_it(text):
 
 
 def test_every_code_is_its_own_accepted_spelling():
-    from incentives.batch.validate import _enum_map
+    from incentives.batch.cell_parsers import _enum_map
 
     for codes in (OWNERSHIP, ACTIVITIES, FIELDS, LOAN_TYPES, LOAN_PURPOSES):
         assert all(_enum_map(codes)[code] == code for code in codes)

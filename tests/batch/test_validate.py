@@ -6,7 +6,8 @@ from hypothesis import example, given, strategies as st
 from stdnum.cn import uscc
 
 from incentives.batch.readers import ROW, RawInput, _raw_table
-from incentives.batch.validate import Stages, _money, _uscc, validate
+from incentives.batch.cell_parsers import Stages, _money, _uscc
+from incentives.batch.validate import validate
 
 
 def _raw(**tables: dict) -> RawInput:

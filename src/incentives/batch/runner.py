@@ -22,11 +22,12 @@ from typing import Any
 import polars as pl
 
 from ..schemes import Catalogue, catalogue as bundled_catalogue
+from .cell_parsers import enterprise_key
 from .chunks import BUCKET_CHUNK_SIZE, IN_MEMORY_CHUNK_SIZE, READ_WHOLE_UP_TO, in_memory_chunks
 from .readers import ROW, TABLES, RawInput, RawTable, UnusableInput, collect, make_workdir, open_input
 from .sources import sources_table
 from .totals import Totals
-from .validate import KIND_WARNING, Counts, Validated, enterprise_key, validate
+from .validate import KIND_WARNING, Counts, Validated, validate
 from .writers import (
     DETAIL_SCHEMA,
     OUTCOME_EVALUATED,

@@ -12,7 +12,7 @@ import polars as pl
 from .. import regions as region_table
 from .readers import SHEETS
 from .tables import TEMPLATE_EXAMPLE_NAME, Column
-from .validate import ENUM_LABELS_ZH, enum_label
+from .cell_parsers import ENUM_LABELS_ZH, enum_label
 
 _EXAMPLES: dict[str, dict[str, object]] = {
     "enterprises": {
