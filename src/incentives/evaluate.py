@@ -206,16 +206,17 @@ def _fixed_award(scheme: FixedAward, version: Any, facts: dict[str, Any], profil
 
 def _award_up_to_cap(scheme: AwardUpToCap, version: Any, facts: dict[str, Any], profile: Profile, as_of: date,
                      unit_id: str | None):
-    # a scheme paid again each year has a yearly cap: what it paid this year is no longer available
-    yearly = {} if scheme.one_off else {"already_this_year_fen": _awards(profile, scheme.id, as_of, unit_id,
-                                                                          year=as_of.year), "year": as_of.year}
+    # a yearly cap (not one-off) loses what the scheme paid this year; a unit's cap in total, all it paid
+    used = {"already_fen": _awards(profile, scheme.id, as_of, unit_id, year=as_of.year),
+              "year": as_of.year} if not scheme.one_off else (
+        {"already_fen": _awards(profile, scheme.id, as_of, unit_id)} if scheme.cap_in_total else {})
     if scheme.base is None:
-        return award_up_to_cap(version.cap.fen, cite=version.cap.cite, **yearly), [], {"is_upper_bound": True}
+        return award_up_to_cap(version.cap.fen, cite=version.cap.cite, **used), [], {"is_upper_bound": True}
     base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
     if base is None:
         return None, [check], {}
     return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
-                            cite=version.cap.cite, **yearly), [check], {"is_upper_bound": True})
+                            cite=version.cap.cite, **used), [check], {"is_upper_bound": True})
 
 
 def _annual_percent_with_cap(scheme: AnnualPercentWithCap, version: Any, facts: dict[str, Any], profile: Profile,

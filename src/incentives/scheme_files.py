@@ -237,11 +237,20 @@ class FixedAward(SchemeBase):
 
 class AwardUpToCap(SchemeBase):
     kind: Literal["award_up_to_cap"]
-    one_off: bool = True
+    one_off: bool = Field(True, description="false: the cap is yearly, less what the scheme paid this year")
+    cap_in_total: bool = Field(False, description="a one-off cap that is each unit's in all: what the scheme already "
+                               "paid for the same unit (or with no unit named) is no longer available")
     base: FactName | None = Field(None, description="if given, the award is min(base, cap)")
     base_label_zh: str | None = None
     base_label_en: str | None = None
     versions: list[AwardUpToCapVersion]
+
+    @model_validator(mode="after")
+    def _total_cap_is_one_off(self) -> "AwardUpToCap":
+        if self.cap_in_total and not self.one_off:
+            raise ValueError("cap_in_total is for a one-off cap; a yearly cap (one_off: false) already counts "
+                             "this year's awards")
+        return self
 
 
 class AnnualPercentWithCap(SchemeBase):

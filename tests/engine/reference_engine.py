@@ -381,15 +381,16 @@ def _compute(scheme: Scheme, version: Any, facts: dict[str, Any], profile: Profi
     if isinstance(scheme, FixedAward):
         return fixed_award(version.amount.fen, version.amount.cite), [], {}
     if isinstance(scheme, AwardUpToCap):
-        yearly = {} if scheme.one_off else {"already_this_year_fen": _awards(profile, scheme.id, as_of, unit_id,
-                                                                              year=as_of.year), "year": as_of.year}
+        used = {"already_fen": _awards(profile, scheme.id, as_of, unit_id, year=as_of.year),
+                  "year": as_of.year} if not scheme.one_off else (
+            {"already_fen": _awards(profile, scheme.id, as_of, unit_id)} if scheme.cap_in_total else {})
         if scheme.base is None:
-            return award_up_to_cap(version.cap.fen, cite=version.cap.cite, **yearly), [], {"is_upper_bound": True}
+            return award_up_to_cap(version.cap.fen, cite=version.cap.cite, **used), [], {"is_upper_bound": True}
         base, check = _base(facts, scheme.base, scheme.base_label_zh or "", scheme.base_label_en or "")
         if base is None:
             return None, [check], {}
         return (award_up_to_cap(version.cap.fen, base, base_label=(scheme.base_label_zh or "", scheme.base_label_en or ""),
-                                cite=version.cap.cite, **yearly), [check], {"is_upper_bound": True})
+                                cite=version.cap.cite, **used), [check], {"is_upper_bound": True})
     if isinstance(scheme, AnnualPercentWithCap):
         base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
         if base is None:

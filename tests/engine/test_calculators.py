@@ -98,6 +98,20 @@ def test_an_award_up_to_a_cap_is_the_smaller_of_base_and_cap(cap, base) -> None:
 # --- caps that earlier awards use up --------------------------------------------------------------------------
 
 
+@given(cap=CAPS, base=st.one_of(st.none(), FEN), already=st.integers(0, 2 * 10**11), year=st.sampled_from([None, 2026]))
+@example(cap=200_000_000, base=None, already=200_000_000, year=None)  # a platform's ¥2M used up exactly
+@example(cap=200_000_000, base=None, already=199_999_999, year=None)  # one fen left
+def test_an_award_up_to_a_cap_that_earlier_awards_use_never_passes_the_room_left(cap, base, already, year) -> None:
+    result = award_up_to_cap(cap, base, base_label=LABEL, already_fen=already, year=year)
+    room = max(cap - already, 0)
+    assert result.amount_fen == (room if base is None else min(room, base))
+    assert 0 <= result.amount_fen <= room and result.headroom_fen == room - result.amount_fen >= 0
+    if already:  # the steps show what was already paid: in the cap's year when it is yearly, else in all
+        paid = [s for s in result.steps if s.label_en.startswith("already awarded")]
+        assert [(s.label_en, s.amount_fen) for s in paid] == [
+            ("already awarded" if year is None else f"already awarded in {year}", already)]
+
+
 @given(base=FEN, rate=RATES, cap=CAPS, already=st.integers(0, 2 * 10**11))
 @example(base=1_000_000_000, rate=Decimal("0.30"), cap=200_000_000, already=200_000_000)  # room used up exactly
 @example(base=1_000_000_000, rate=Decimal("0.30"), cap=200_000_000, already=199_999_999)  # one fen of room

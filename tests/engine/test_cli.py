@@ -383,7 +383,9 @@ _EXTRA_VERSION = """        cap: {yuan: 30_000_000, cite: c1}
     ("cite: c1}", "cite: c99}", ["schemes[0].conditions[2].cite", "unknown citation 'c99'"]),
     ("        cap: {yuan: 30_000_000, cite: c1}\n", _EXTRA_VERSION, ["schemes[0]", "versions overlap"]),
     ("  published: 2025-12-02", "  published: [2025-12-02", ["(yaml)"]),
-], ids=["typo-key", "unknown-citation", "overlapping-versions", "yaml-syntax"])
+    ("    one_off: true\n    cap_in_total: true\n", "    one_off: false\n    cap_in_total: true\n",
+     ["cap_in_total is for a one-off cap"]),
+], ids=["typo-key", "unknown-citation", "overlapping-versions", "yaml-syntax", "total-cap-of-a-yearly-award"])
 def test_a_broken_scheme_file_fails_with_file_path_and_message(tmp_path: Path, old: str, new: str,
                                                                fragments: list[str]) -> None:
     root = tmp_path / "schemes"

@@ -146,9 +146,11 @@ _AWARD_SUM_READ = {"annual_percent_with_cap": "this_year", "cumulative_cap": "to
 
 def _award_sum_read(scheme: Scheme) -> str | None:
     """The sum of past awards the scheme's arithmetic reads, if any: an award up to a cap that is paid again each
-    year (not one-off) reads this year's, as its yearly cap."""
+    year (not one-off) reads this year's, as its yearly cap; one whose cap is the unit's in all reads the total."""
     if scheme.kind == "award_up_to_cap" and not getattr(scheme, "one_off", True):
         return "this_year"
+    if scheme.kind == "award_up_to_cap" and getattr(scheme, "cap_in_total", False):
+        return "total"
     return _AWARD_SUM_READ.get(scheme.kind)
 
 

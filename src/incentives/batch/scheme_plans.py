@@ -182,9 +182,11 @@ def plan_for(scheme: Scheme, order: int, as_of: date, resolve: FactResolver) -> 
         plan.amount = pl.lit(version.amount.fen, dtype=pl.Int64)
     elif isinstance(scheme, AwardUpToCap):
         cap = version.cap.fen
-        # a scheme paid again each year has a yearly cap: what it paid this year is no longer available
-        room = pl.lit(cap, dtype=pl.Int64) if scheme.one_off else pl.max_horizontal(
-            pl.lit(cap, dtype=pl.Int64) - pl.col(awards_column(scheme.id, "this_year")), pl.lit(0, dtype=pl.Int64))
+        # a yearly cap (not one-off) loses what the scheme paid this year; a unit's cap in total, all it paid
+        used = None if scheme.one_off and not scheme.cap_in_total else (
+            awards_column(scheme.id, "total" if scheme.one_off else "this_year"))
+        room = pl.lit(cap, dtype=pl.Int64) if used is None else pl.max_horizontal(
+            pl.lit(cap, dtype=pl.Int64) - pl.col(used), pl.lit(0, dtype=pl.Int64))
         if scheme.base is None:
             plan.amount = room
             plan.binding, plan.headroom = pl.lit(True), pl.lit(0, dtype=pl.Int64)

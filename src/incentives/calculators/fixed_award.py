@@ -13,29 +13,33 @@ def fixed_award(amount_fen: int, cite: Cite | None = None) -> Computation:
 
 def award_up_to_cap(
     cap_fen: int, base_fen: int | None = None, *, base_label: tuple[str, str] | None = None, cite: Cite | None = None,
-    already_this_year_fen: int = 0, year: int | None = None,
+    already_fen: int = 0, year: int | None = None,
 ) -> Computation:
     """The award is at most the cap; with a base (an amount asked for or spent), at most the base as well.
 
-    A yearly cap ("每年最高", a scheme that is not one-off) is what is left of it after the awards already received
-    under the scheme that calendar year; the steps then show the cap and those awards."""
-    room = max(cap_fen - already_this_year_fen, 0)
-    yearly = () if not already_this_year_fen else (
-        Step(f"{year}年度上限", f"annual cap for {year}", amount_fen=cap_fen, cite=cite),
-        Step(f"{year}年已获资助", f"already awarded in {year}", amount_fen=already_this_year_fen),
+    A cap that earlier awards use up is what is left of it after the awards already received under the scheme:
+    that calendar year for a yearly cap ("每年最高", `year` given), or in all for a cap of the unit in total
+    (`year` None); the steps then show the cap and those awards."""
+    room = max(cap_fen - already_fen, 0)
+    when = (f"{year}年度上限", f"annual cap for {year}", f"{year}年已获资助", f"already awarded in {year}",
+            "本年度剩余额度（上限）", "the room left this year (upper bound)") if year is not None else (
+        "上限", "cap", "已获资助", "already awarded", "剩余额度（上限）", "the room left (upper bound)")
+    used = () if not already_fen else (
+        Step(when[0], when[1], amount_fen=cap_fen, cite=cite),
+        Step(when[2], when[3], amount_fen=already_fen),
     )
     if base_fen is None:
-        step = (Step("最高额度（上限金额）", "up to the cap (upper bound)", amount_fen=cap_fen, cite=cite) if not yearly
-                else Step("本年度剩余额度（上限）", "the room left this year (upper bound)", amount_fen=room))
-        return Computation(room, (*yearly, step), cap_fen=cap_fen, binding_cap=True, headroom_fen=0)
+        step = (Step("最高额度（上限金额）", "up to the cap (upper bound)", amount_fen=cap_fen, cite=cite) if not used
+                else Step(when[4], when[5], amount_fen=room))
+        return Computation(room, (*used, step), cap_fen=cap_fen, binding_cap=True, headroom_fen=0)
     label = base_label or ("申请金额", "amount claimed")
     award = min(base_fen, room)
     binding = base_fen >= room
     steps = (
         Step(label[0], label[1], amount_fen=base_fen),
-        *yearly,
+        *used,
         Step("不超过上限" if binding else "未触及上限", "limited to the cap" if binding else "under the cap",
-             amount_fen=award, cite=None if yearly else cite),
+             amount_fen=award, cite=None if used else cite),
     )
     return Computation(award, steps, cap_fen=cap_fen, binding_cap=binding, headroom_fen=room - award,
                        base_fen=base_fen)
