@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -11,11 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from incentives.batch import runner, validate
 from incentives.web import batch_jobs, batch_routes
@@ -121,7 +124,7 @@ def test_an_upload_runs_in_the_background_and_the_workbook_downloads(client, tmp
 def _running_job(**owner) -> batch_routes.BatchJob:
     job_id, folder = batch_routes.JOBS.new_folder()
     job = batch_routes.BatchJob(job_id, "a.xlsx", date(2026, 6, 1), folder, folder / "upload.xlsx",
-                                status="running", done=5, total=10)
+                                status="running", stage="evaluate", done=5, total=10)
     job.owner.update(owner)
     job.upload.write_bytes(b"rows")
     batch_jobs.write_status(job)
@@ -238,6 +241,12 @@ def test_a_long_upload_name_is_cut_to_fit_the_file_system_and_keeps_its_suffix()
     assert name.endswith("企.xlsx") and len(name.encode()) <= MAX_NAME_BYTES
 
 
+def _sheet_row_enterprise(table: str) -> list[tuple[str, int, str]]:
+    """Each row of a problem table on the job page: its sheet, row number and enterprise id."""
+    return [(sheet, int(row), enterprise) for sheet, row, enterprise in
+            re.findall(r'<tr><td>([^<]*)</td><td class="num">(\d+)</td><td>([^<]*)</td>', table)]
+
+
 def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_path):
     assert (batch_jobs.SKIPPED_KIND, batch_jobs.WARNING_KIND) == (validate.KIND_SKIPPED, validate.KIND_WARNING)
     job_id = _upload(client, "skipped.xlsx", _workbook_with_a_skipped_loan(tmp_path))
@@ -246,8 +255,10 @@ def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_
     errors = page.split('id="batch-errors"')[1].split("</table>")[0]
     skipped = page.split('id="batch-skipped"')[1].split("</table>")[0]
     assert 'id="count-errors">2<' in page and errors.count("<tr><td>") == 2  # the count agrees with the list
-    assert "错误：共 2 条" in page and "E7" in errors and "火星" in errors and "E2" not in errors
-    assert "未评估的行（企业已拒绝）：共 1 条" in page and skipped.count("<tr><td>") == 1 and "E2" in skipped
+    # sheet, row and the row's enterprise: E2's own bad row is an error, its faultless loan (row 3) is not
+    assert _sheet_row_enterprise(errors) == [("企业", 3, "E2"), ("贷款", 2, "E7")]
+    assert "错误：共 2 条" in page and "火星" in errors
+    assert "未评估的行（企业已拒绝）：共 1 条" in page and _sheet_row_enterprise(skipped) == [("贷款", 3, "E2")]
     assert 'id="count-skipped">1<' in page  # counted in the totals, apart from the errors
     client.cookies.set("lang", "en")
     try:
@@ -255,6 +266,78 @@ def test_errors_and_rows_not_evaluated_are_counted_and_listed_apart(client, tmp_
     finally:
         client.cookies.clear()
     assert "Errors: all 2" in english and "Rows not evaluated (enterprise rejected): all 1" in english
+
+
+@pytest.mark.parametrize(("sheet", "column", "sheet_en", "column_en"), [
+    ("企业", "营业收入(元)", "enterprises", "revenue_yuan"),
+    ("企业", "营业收入（元）", "enterprises", "revenue_yuan"),  # full-width brackets: the same header to the reader
+    (" 项目 ", "总投入 (元)", "projects", "total_input_yuan"),
+    ("Loans", "年利率", "loans", "annual_rate"),
+    ("已获资助", "方案编号", "awards", "scheme_id"),
+    ("企业.csv", "省份", "enterprises", "province"),
+    ("clients.csv", "Province", "enterprises", "province"),  # a lone file is read as the enterprises table
+    ("贷款.parquet", "principal_fen", "loans", "principal_fen"),  # amounts given in fen: English as written
+    ("enterprises", "revenue_yuan", "enterprises", "revenue_yuan"),
+])
+def test_the_sheet_and_column_are_named_in_english_by_the_readers_own_names(sheet, column, sheet_en, column_en):
+    [row] = batch_jobs.with_english_names([{"sheet": sheet, "row": 2, "column": column, "enterprise_id": "E1"}])
+    assert (row["sheet_en"], row["column_en"]) == (sheet_en, column_en)
+    assert (row["sheet"], row["column"], row["enterprise_id"]) == (sheet, column, "E1")  # as written, kept
+
+
+def test_every_header_of_every_table_has_its_english_name_and_a_stranger_keeps_its_own():
+    from incentives.batch.tables import SHEETS
+
+    for sheet, (table, columns) in SHEETS.items():
+        rows = batch_jobs.with_english_names([{"sheet": sheet, "column": c.header_zh} for c in columns])
+        assert [(r["sheet_en"], r["column_en"]) for r in rows] == [(table, c.header_en) for c in columns]
+    unknown_column, unknown_sheet = batch_jobs.with_english_names([{"sheet": "企业", "column": "备注"},
+                                                                   {"sheet": "汇总", "column": None}])
+    assert unknown_column["sheet_en"] == "enterprises" and "column_en" not in unknown_column
+    assert "sheet_en" not in unknown_sheet and "column_en" not in unknown_sheet
+
+
+def test_a_job_stored_before_english_names_shows_its_names_as_written(client):
+    job_id, folder = batch_routes.JOBS.new_folder()
+    error = {"sheet": "企业", "row": 2, "column": "省份", "value": "火星", "reason_zh": "未知的省级行政区",
+             "reason_en": "unknown province", "enterprise_id": "E1", "kind": "error"}
+    info = {"counts": {"enterprises_in": 1, "evaluated": 0, "rejected": 1, "errors": 1}, "notes": [],
+            "error_sample": [error]}
+    batch_jobs.write_status(batch_routes.BatchJob(job_id, "a.xlsx", date(2026, 6, 1), folder,
+                                                  folder / "upload" / "a.xlsx", status="done",
+                                                  info=batch_jobs._info_view(info)))
+    client.cookies.set("lang", "en")
+    try:
+        english = client.get(f"/batch/jobs/{job_id}").text
+    finally:
+        client.cookies.clear()
+    errors = english.split('id="batch-errors"')[1].split("</table>")[0]
+    assert "<tr><td>企业</td><td class=\"num\">2</td><td>E1</td><td>省份</td><td>火星</td>" in errors
+
+
+def test_every_stage_the_runner_reports_has_a_label_on_the_job_page():
+    here = Path(runner.__file__)
+    sources = "".join(here.with_name(name).read_text() for name in ("runner.py", "dask_engine.py"))
+    reported = set(re.findall(r'progress\([^()]*"(\w+)"\)', sources))
+    assert {"read", "evaluate", "write"} <= reported and reported <= set(batch_routes.STAGES)
+
+
+def test_a_job_publishes_each_stage_as_the_runner_reports_it(client, tmp_path, monkeypatch):
+    seen: list[tuple[str, str, int, int]] = []
+    publish = batch_routes.JOBS.publish
+
+    def recording(job: batch_routes.BatchJob) -> None:
+        seen.append((job.status, job.stage, job.done, job.total))
+        publish(job)
+
+    monkeypatch.setattr(batch_routes.JOBS, "publish", recording)
+    job_id = _upload(client, "stages.xlsx", _workbook_bytes(tmp_path))
+    assert _wait(job_id).status == "done"
+    running = [(stage, done, total) for status, stage, done, total in seen if status == "running"]
+    stages = [stage for n, (stage, _, _) in enumerate(running) if n == 0 or stage != running[n - 1][0]]
+    order = list(batch_routes.STAGES)
+    assert stages[0] == "read" and stages[-2:] == ["evaluate", "write"] and stages == sorted(stages, key=order.index)
+    assert running[-1] == ("write", 2, 2)  # every enterprise is done before the workbook is written
 
 
 def _cny(fen: int) -> str:
@@ -346,18 +429,43 @@ def test_sizes_read_in_kb_below_a_megabyte_and_never_overstate_the_limit(n_bytes
     assert readable_size(n_bytes) == shown
 
 
-def test_an_upload_over_the_limit_says_the_limit_as_the_form_does_and_leads_back(client):
+# The edge middleware refuses an over-limit body before any route sees it, with the generic error page; the
+# batch form comes back only once its _too_large answers /batch/upload with batch_routes.too_large_page.
+TOO_LARGE_ZH = "文件过大：批量评估的上传上限为 195.3 KB。请把客户名单拆成几个较小的文件分别上传，或把 CSV 文件压缩成 .zip 后上传。"
+TOO_LARGE_EN = ("File too large: batch uploads are limited to 195.3 KB. Split the client list into smaller files and "
+                "upload them one at a time, or upload CSV files compressed into a .zip.")
+
+
+def _problem_notice(page: str) -> str:
+    found = re.search(r'<div class="notice" role="alert" id="batch-problem">(.*?)</div>', page, flags=re.S)
+    assert found, "no problem notice on the page"
+    return html.unescape(found.group(1)).strip()
+
+
+def test_the_page_for_an_upload_over_the_limit_is_the_batch_form_naming_the_limit(client):
+    scope = {"type": "http", "method": "POST", "path": "/batch/upload", "query_string": b"", "app": client.app,
+             "headers": [], "scheme": "http", "server": ("testserver", 80)}
+    page = batch_routes.too_large_page(Request(scope))  # the limit of the app's settings, as the form states it
+    text = bytes(page.body).decode()
+    assert page.status_code == 413 and 'action="/batch/upload"' in text and "最大 195.3 KB" in text
+    assert _problem_notice(text) == TOO_LARGE_ZH and "error-code" not in text
+    english = Request({**scope, "headers": [(b"cookie", b"lang=en")]})
+    text = bytes(batch_routes.too_large_page(english, 3 * 1_048_576).body).decode()
+    assert _problem_notice(text).startswith("File too large: batch uploads are limited to 3 MB.")
+
+
+def test_an_upload_over_the_limit_gets_the_batch_form_again_naming_the_limit(client):
     assert "最大 195.3 KB" in client.get("/batch").text
     response = client.post("/batch/upload", files={"file": ("big.xlsx", b"x" * 300_000)})
     assert response.status_code == 413
-    assert "上限为 195.3 KB" in response.text and "字节" not in response.text
-    assert 'href="/batch">返回批量评估<' in response.text and "返回政策自查" not in response.text
+    assert _problem_notice(response.text) == TOO_LARGE_ZH and "字节" not in response.text
+    assert 'action="/batch/upload"' in response.text and "error-code" not in response.text
     client.cookies.set("lang", "en")
     try:
         english = client.post("/batch/upload", files={"file": ("big.xlsx", b"x" * 300_000)}).text
     finally:
         client.cookies.clear()
-    assert "the limit is 195.3 KB" in english and "Back to batch evaluation" in english
+    assert _problem_notice(english) == TOO_LARGE_EN and 'action="/batch/upload"' in english
 
 
 def test_an_unsupported_file_type_is_refused(client):
@@ -453,15 +561,21 @@ def test_a_workbook_keeps_its_chinese_name_and_its_errors_read_apart_from_skippe
 
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
-def test_a_file_over_the_limit_gets_a_page_that_leads_back_to_batch(page, small_limit_server, tmp_path):
+def test_a_file_over_the_limit_gets_the_batch_form_again_naming_the_limit(page, small_limit_server, tmp_path):
     upload = tmp_path / "big.xlsx"
     upload.write_bytes(b"x" * 300_000)
     page.goto(f"{small_limit_server}/batch")
     assert "最大 195.3 KB" in page.inner_text("form")
     page.set_input_files("#f-file", str(upload))
     page.click("button[type=submit]")
-    page.wait_for_selector(".error-code")
-    assert page.inner_text(".error-page .lead") == "文件或请求过大：上限为 195.3 KB"
-    page.click("text=返回批量评估")
-    page.wait_for_url(f"{small_limit_server}/batch")
-    assert page.locator("#f-file").count() == 1
+    page.wait_for_selector("#batch-problem", timeout=5_000)
+    assert page.inner_text("#batch-problem") == TOO_LARGE_ZH and page.locator(".error-code").count() == 0
+    assert page.locator("#f-file").count() == 1 and "最大 195.3 KB" in page.inner_text("form")
+    huge = tmp_path / "huge.csv"  # far over the limit: still the form, not a broken connection
+    huge.write_bytes(b"x" * 8_000_000)
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": small_limit_server}])
+    page.goto(f"{small_limit_server}/batch")
+    page.set_input_files("#f-file", str(huge))
+    page.click("button[type=submit]")
+    page.wait_for_selector("#batch-problem", timeout=5_000)
+    assert page.inner_text("#batch-problem") == TOO_LARGE_EN and page.locator("#f-file").count() == 1

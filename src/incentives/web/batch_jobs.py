@@ -185,6 +185,40 @@ def _info_view(data: dict[str, Any]) -> SimpleNamespace:
                            money=SimpleNamespace(**money))
 
 
+FILE_SUFFIXES = (".csv", ".parquet", ".pq")  # a lone table file: the reader takes it as the enterprises table
+
+
+def with_english_names(sample: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the 错误 sheet's sample, each with `sheet_en` and `column_en`: the table (enterprises /
+    projects / loans / awards) and the column's English header, found by the batch reader's own rules for
+    sheet, file and header names (readers.py, tables.py). A name the reader would not know is left out, and the
+    page shows it as written. Run on the worker, where the reader is loaded anyway."""
+    from ..batch.readers import COLUMNS, _normal_header, _table_of, header_index
+
+    def table_of(sheet: str) -> str | None:
+        found = _table_of(sheet) or _table_of(Path(sheet).stem)
+        if found is None and Path(sheet).suffix.lower() in FILE_SUFFIXES:
+            return "enterprises"  # a lone CSV or Parquet file of any name is read as the enterprises table
+        return found
+
+    indexes: dict[str, dict[str, tuple[str, bool]]] = {}
+    headers_en = {table: {column.name: column.header_en for column in columns} for table, columns in COLUMNS.items()}
+    named = []
+    for row in sample:
+        row = dict(row)
+        table = table_of(str(row.get("sheet") or ""))
+        if table is not None:
+            row["sheet_en"] = table
+            index = indexes.setdefault(table, header_index(COLUMNS[table]))
+            hit = index.get(_normal_header(row.get("column")))
+            if hit is not None:
+                name, in_fen = hit
+                # a header written as the in-memory name (revenue_fen: amounts in fen) is English as it stands
+                row["column_en"] = name if in_fen else headers_en[table][name]
+        named.append(row)
+    return named
+
+
 def write_status(job: BatchJob) -> None:
     """Publish the job's state: written beside the status file, then swapped in whole."""
     text = json.dumps(job.as_dict(), ensure_ascii=False, default=str)  # default=str: cell values as shown
@@ -329,7 +363,12 @@ def run_job(job: BatchJob, jobs: BatchQueue) -> None:
     jobs.publish(job)
     try:
         # the results go into the job's own folder, which nothing but this job writes: nothing there to keep
-        job.info = run_batch(Job(job.upload, job.result, job.as_of, "xlsx", force=True), progress=progress)
+        info = run_batch(Job(job.upload, job.result, job.as_of, "xlsx", force=True), progress=progress)
+        try:
+            info.error_sample = with_english_names(info.error_sample)  # for the English page
+        except Exception:  # the results are written: a slip in naming must not fail the job, only be logged
+            log.exception("batch job %s: no English names for its errors", job.id)
+        job.info = info
         job.status = "done"
     except UnusableInput as error:
         job.problem = {"zh": error.zh, "en": error.en}

@@ -33,6 +33,13 @@ __all__ = ["JOBS", "KEEP_JOBS", "BatchJob", "router"]
 
 JOBS = BatchQueue()
 
+# what a running job is doing, by the stage runner.run_batch reports to its progress callback (the command line's
+# progress bar names the same stages); a job says "read" until the runner's first report
+STAGES = {"read": N_("Reading the file"), "check": N_("Checking the rows"),
+          "partition": N_("Splitting the input by enterprise"), "evaluate": N_("Evaluating"),
+          "write": N_("Writing the results workbook")}
+COUNTED_STAGE = "evaluate"  # the one stage whose progress is counted in enterprises
+
 
 def _upload_limit(request: Request) -> int:
     settings = getattr(request.app.state, "settings", None)
@@ -45,6 +52,24 @@ def _page(request: Request, problem: dict[str, str] | None = None, status_code: 
                                           "accepted": ", ".join(ACCEPTED_SUFFIXES)}, status_code=status_code)
 
 
+
+
+def too_large_problem(limit: int) -> dict[str, str]:
+    """Why an upload was refused for its size: the limit, as the form states it, and what to do instead."""
+    size = readable_size(limit)
+    return {"zh": f"文件过大：批量评估的上传上限为 {size}。请把客户名单拆成几个较小的文件分别上传，"
+                  f"或把 CSV 文件压缩成 .zip 后上传。",
+            "en": f"File too large: batch uploads are limited to {size}. Split the client list into smaller files "
+                  f"and upload them one at a time, or upload CSV files compressed into a .zip."}
+
+
+def too_large_page(request: Request, limit: int | None = None) -> Response:
+    """The batch form again (413), saying the upload was over the limit (by default the app's batch limit).
+
+    The edge middleware refuses an over-limit body before any route reads it, so it is the one meant to answer
+    /batch/upload with this page instead of its generic error page; the upload route answers with it too when
+    it finds the file itself over the limit."""
+    return _page(request, too_large_problem(_upload_limit(request) if limit is None else limit), status_code=413)
 
 
 def _date_problem(text: str) -> dict[str, str]:
@@ -95,9 +120,7 @@ async def upload(request: Request, file: UploadFile, as_of: str = Form("")) -> R
             if written > limit:
                 sink.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                size = readable_size(limit)
-                return _page(request, {"zh": f"文件过大：上限为 {size}", "en": f"file too large: the limit is {size}"},
-                             status_code=413)
+                return too_large_page(request, limit)
             sink.write(chunk)
     if written == 0:
         shutil.rmtree(folder, ignore_errors=True)
@@ -116,7 +139,8 @@ def _job(job_id: str) -> BatchJob:
 @router.get("/jobs/{job_id}")
 async def job_page(request: Request, job_id: str) -> Response:
     job = _job(job_id)
-    return render(request, "batch.html", {"job": job, "problem": None}, block="job_status")
+    return render(request, "batch.html", {"job": job, "problem": None, "stages": STAGES,
+                                          "counted_stage": COUNTED_STAGE}, block="job_status")
 
 
 @router.get("/jobs/{job_id}/results.xlsx")

@@ -14,6 +14,7 @@ from .config import readable_size
 from .problems import one_problem
 
 log = logging.getLogger("incentives.web")
+BATCH_UPLOAD_PATH = "/batch/upload"  # an over-limit upload here gets the batch form back (batch_routes)
 
 # Only scripts served by this app run; no inline script or style, no framing, no plugins.
 CONTENT_SECURITY_POLICY = (
@@ -85,6 +86,11 @@ class EdgeMiddleware:
         body = one_problem("$", f"文件或请求过大：上限为 {size}", f"file or request too large: the limit is {size}")
         if _wants_json(scope):
             await _send(send, 413, json.dumps(body, ensure_ascii=False).encode(), b"application/json")
+            return
+        if scope.get("path") == BATCH_UPLOAD_PATH:  # the batch form again, saying so, rather than an error page
+            from .batch_routes import too_large_page
+
+            await _send(send, 413, bytes(too_large_page(Request(scope), limit).body), b"text/html; charset=utf-8")
             return
         from .errors import error_page_html
 
