@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Confidence(str, Enum):
@@ -19,11 +19,20 @@ class Cite(BaseModel):
 
     document: str = Field(min_length=1, description="Document number, e.g. 沪府办规〔2025〕15号")
     clause: str = Field(min_length=1, description="Clause, e.g. （九） or 第十二条")
-    quote_zh: str = Field(min_length=1, description="The source text, quoted verbatim")
+    quote_zh: str = Field(min_length=1, description="The source text, quoted verbatim (unless `wording` says otherwise)")
+    wording: Literal["secondary"] | None = Field(
+        None, description="'secondary' when the document's own text is not at hand: quote_zh then restates what the "
+        "secondary sources in `source` report, and is shown as such, never as the document's words")
     confidence: Confidence
     source: str | None = Field(None, description="Where a fact not in the document itself was found")
     note_zh: str | None = None
     note_en: str | None = None
+
+    @model_validator(mode="after")
+    def _restated_text_names_its_source(self) -> "Cite":
+        if self.wording == "secondary" and not self.source:
+            raise ValueError("a citation restated from secondary sources (wording: secondary) must name them in `source`")
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         # model_dump is slow and citations live in the catalogue for the whole process: dump each one once,

@@ -281,10 +281,17 @@ def _tiered(scheme: TieredPercentOfBase, version: Any, facts: dict[str, Any]):
     categories = facts[scheme.category_field] or ()
     tier = next((t for t in version.tiers if set(t.categories) & set(categories)), None)
     if tier is None:
-        return None, [_implicit("属于支持的产业类别", "in a supported industry tier", Outcome.failed,
-                                ", ".join(categories) or "—")], {}
-    tier_check = _implicit(f"产业类别：{tier.label_zh}", f"Industry tier: {tier.label_en}", Outcome.met,
-                           ", ".join(sorted(set(tier.categories) & set(categories))))
+        # an industry no tier lists may still be in a tier whose list ends in 等: assessed there, to confirm
+        unlisted = sorted(set(categories) - {c for t in version.tiers for c in t.categories})
+        tier = next((t for t in version.tiers if t.open_list), None) if unlisted else None
+        if tier is None:
+            return None, [_implicit("属于支持的产业类别", "in a supported industry tier", Outcome.failed,
+                                    ", ".join(categories) or "—")], {}
+        tier_check = _implicit(f"产业类别：{tier.label_zh}", f"Industry tier: {tier.label_en}", Outcome.unknown,
+                               ", ".join(unlisted), tier.unlisted_confirm())
+    else:
+        tier_check = _implicit(f"产业类别：{tier.label_zh}", f"Industry tier: {tier.label_en}", Outcome.met,
+                               ", ".join(sorted(set(tier.categories) & set(categories))))
     base, check = _base(facts, scheme.base, scheme.base_label_zh, scheme.base_label_en)
     if base is None:
         return None, [tier_check, check], {}

@@ -85,14 +85,29 @@ class Tier(Strict):
     label_zh: str
     label_en: str
     categories: list[StrictStr] = Field(min_length=1)
+    open_list: bool = Field(False, description="the text lists its industries with 等 (and similar): a unit in none "
+                            "of the tiers' industries may still be in this tier, so it needs confirmation here")
     rate: CitedRate
     cap: CitedYuan | None = None
     rate_if_independent_legal_entity: CitedRate | None = None
+
+    def unlisted_confirm(self) -> tuple[str, str]:
+        """What to confirm for a unit in none of the listed industries, assessed on this tier (its list ends in 等)."""
+        return (f"原文所列产业以“等”结尾，请向主管部门确认本项目的产业是否属于“{self.label_zh}”",
+                f"The text's list of industries ends in 等 (and similar): confirm with the authority whether the "
+                f"project's industry counts as \"{self.label_en}\"")
 
 
 class TieredVersion(Version):
     tiers: list[Tier] = Field(min_length=1, description="in order of preference: the first matching tier applies")
     rounding: Rounding = Rounding.down_to_fen
+
+    @model_validator(mode="after")
+    def _one_open_tier(self) -> "TieredVersion":
+        if sum(tier.open_list for tier in self.tiers) > 1:
+            raise ValueError("at most one tier may have an open list (open_list): an unlisted industry could not "
+                             "tell which one to confirm")
+        return self
 
 
 class FixedAwardVersion(Version):
@@ -336,6 +351,8 @@ class StackingGroup(Strict):
     label_zh: str
     label_en: str
     cite: Cite
+    assumptions: list[Assumption] = Field(default_factory=list,
+                                          description="readings of the rule; every scheme of the group carries them")
 
 
 class Document(Strict):

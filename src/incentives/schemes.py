@@ -153,14 +153,14 @@ def load_catalogue(root: Path) -> Catalogue:
         if parsed.document.id in documents:
             raise SchemeFileError(path, [("document.id", f"duplicate document id '{parsed.document.id}'")])
         documents[parsed.document.id] = parsed.document
-        for group in parsed.stacking_groups:
-            groups[group.id] = group
+        own_groups = {group.id: group for group in parsed.stacking_groups}  # a scheme's group is in its own file
+        groups.update(own_groups)
         for index, scheme in enumerate(parsed.schemes):
             if scheme.id in scheme_document:
                 raise SchemeFileError(path, [(f"schemes[{index}].id", f"duplicate scheme id '{scheme.id}'")])
             scheme_document[scheme.id] = parsed.document.id
             scheme_files[scheme.id] = path.relative_to(root).as_posix()
-            schemes.append(scheme)
+            schemes.append(_with_group_assumptions(scheme, own_groups))
     if rates is None:
         raise SchemeFileError(root, [("tables", "no rate_table file found")])
     if sizes is None:
@@ -168,6 +168,15 @@ def load_catalogue(root: Path) -> Catalogue:
     _check_rate_tools(schemes, rates, scheme_files, root)
     return Catalogue(documents, tuple(schemes), scheme_document, scheme_files, groups, rates, sizes,
                      rules_version(root))
+
+
+def _with_group_assumptions(scheme: Scheme, groups: dict[str, StackingGroup]) -> Scheme:
+    """The scheme with its stacking group's assumptions after its own: a reading of the rule that decides which
+    award pays is part of every result it touches."""
+    group = groups.get(scheme.stacking_group) if scheme.stacking_group else None
+    if group is None or not group.assumptions:
+        return scheme
+    return scheme.model_copy(update={"assumptions": [*scheme.assumptions, *group.assumptions]})
 
 
 def _check_rate_tools(schemes: list[Scheme], rates: RateTableFile, files: dict[str, str], root: Path) -> None:

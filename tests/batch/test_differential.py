@@ -135,7 +135,25 @@ OTHER_TRACK = _population(
     {"enterprise": _GD_FIRM, "loans": [_gd_loan("L0", "100000000", "working_capital", "2026-03-01")]},
 )
 
+# Beijing platforms in a listed industry, in one neither tier lists (tier B's list ends in 等: to confirm there),
+# in none given, and of unknown independence; plus platforms abroad under the G60 incubator measure, one of them
+# already paid for: its ¥2M is per platform in all
+_BEIJING = {"province": "北京市", "city": "北京市", "district": "海淀区"}
+OPEN_TIER_AND_PLATFORMS = _population(
+    {"enterprise": {"name": "北京E", "region": _BEIJING},
+     "projects": [{"id": f"P{i}", "activities": ["pilot_platform"], "fields": fields, "is_new": True,
+                   "location": _BEIJING, "total_input_yuan": "100000000", "is_independent_legal_entity": independent}
+                  for i, (fields, independent) in enumerate([(["other"], None), (["other", "6g"], True), ([], False),
+                                                             (["icv_nev"], None), (["satellite"], False)])]},
+    {"enterprise": {"name": "松江F", "region": SONGJIANG},
+     "projects": [{"id": "P0", "activities": ["overseas_incubator"]}, {"id": "P1", "activities": ["overseas_incubator"]}],
+     "awards": [{"scheme_id": "sh-g60/overseas-incubator", "amount_yuan": "500000", "date": "2025-02-01", "unit_id": "P0"},
+                {"scheme_id": "sh-g60/overseas-incubator", "amount_yuan": "100000", "date": "2026-02-01"}]},
+)
+
+
 @given(populations())
+@example((date(2026, 6, 1), OPEN_TIER_AND_PLATFORMS))
 @example((date(2026, 6, 1), AT_CAPS))
 @example((date(2026, 6, 1), EMPTY_AND_UNKNOWN))
 @example((date(2026, 8, 1), ACROSS_NEW_YEAR))

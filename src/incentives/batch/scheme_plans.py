@@ -30,7 +30,8 @@ from ..scheme_files import (
     Scheme,
     TieredPercentOfBase,
 )
-from .compile_conditions import LIST_FACT_VALUES, Compiled, FactResolver, Reason, all_of, bit_of, compile_condition, mask_column
+from .compile_conditions import (LIST_FACT_VALUES, OTHER_BIT, Compiled, FactResolver, Reason, all_of, bit_of,
+                                compile_condition, mask_column)
 
 ELIGIBLE, NEEDS_CONFIRMATION, INELIGIBLE, NOT_IN_FORCE, SUPERSEDED = range(5)
 STATUS_NAMES = ("eligible", "needs_confirmation", "ineligible", "not_in_force", "superseded")
@@ -276,10 +277,24 @@ def _tiered(plan: Plan, scheme: TieredPercentOfBase, version: Any, resolve: Fact
         for category in tier.categories:
             bits |= bit_of(scheme.category_field, category)
         matches.append((mask & bits) != 0)
+    listed = pl.any_horizontal(matches)
+    found = listed
+    open_tier = next((tier for tier in version.tiers if tier.open_list), None)
+    if open_tier is not None:
+        # an industry no tier lists may still be in the tier whose list ends in 等: assessed there, to confirm
+        named = {category for tier in version.tiers for category in tier.categories}
+        bits = 1 << OTHER_BIT
+        for value in LIST_FACT_VALUES[scheme.category_field]:
+            bits |= 0 if value in named else bit_of(scheme.category_field, value)
+        unlisted = listed.not_() & ((mask & bits) != 0)
+        at = version.tiers.index(open_tier)
+        matches[at] = matches[at] | unlisted
+        found = pl.when(unlisted).then(pl.lit(None, dtype=pl.Boolean)).otherwise(listed)
     any_tier = pl.any_horizontal(matches)
     base = resolve(scheme.base)
     independent = resolve(scheme.independence_field)
-    tier_found = _implicit(any_tier, "属于支持的产业类别", "in a supported industry tier")
+    tier_found = _implicit(found, "属于支持的产业类别", "in a supported industry tier",
+                           confirm=open_tier.unlisted_confirm() if open_tier is not None else None)
     checks = base_check(base, scheme.base_label_zh, scheme.base_label_en, present=any_tier)
     amount = pl.lit(None, dtype=pl.Int64)
     cap_expr = pl.lit(None, dtype=pl.Int64)

@@ -137,7 +137,9 @@ def cite_details(cite: Any, summary: str | None, t: _Texts) -> str:
 def _cite_html(cite: Mapping[str, Any], summary: str | None, t: _Texts) -> str:
     get = cite.get
     shown = summary or f"{get('document')} {get('clause')}"
-    parts = [f'<details class="cite">\n  <summary>{_e(shown)}</summary>\n'
+    wording = get("wording")
+    restated = f'  <p class="cite-wording">{t.text(labels.WORDING[wording])}</p>\n' if wording else ""
+    parts = [f'<details class="cite">\n  <summary>{_e(shown)}</summary>\n{restated}'
              f'  <blockquote lang="zh-CN">{_e(get("quote_zh"))}</blockquote>\n'
              f'  <p class="cite-meta">{_e(get("document"))} · {_e(get("clause"))} · '
              f'<span class="confidence confidence-{_e(get("confidence"))}">'

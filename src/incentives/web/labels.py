@@ -85,6 +85,8 @@ KINDS = {
     "deadline": N_("Deadline"), "compliance": N_("Compliance check"),
 }
 CONFIDENCE = {"high": N_("High confidence"), "medium": N_("Medium confidence"), "low": N_("Low confidence")}
+# a citation whose text restates secondary sources (Cite.wording) says so above the text
+WORDING = {"secondary": N_("Restated from secondary sources, not the document's own words")}
 SIZE = {"large": N_("Large"), "medium": N_("Medium"), "small": N_("Small"), "micro": N_("Micro")}
 EXAMPLES = {
     "songjiang-satellite": N_("Songjiang satellite maker"),

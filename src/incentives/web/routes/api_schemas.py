@@ -18,7 +18,7 @@ _STATUSES = ["eligible", "needs_confirmation", "ineligible", "not_in_force", "su
 _DATE = {"type": "string", "format": "date"}
 _CITE = {"type": "object", "required": ["document", "clause", "quote_zh", "confidence"],
          "properties": {"document": {"type": "string"}, "clause": {"type": "string"}, "quote_zh": {"type": "string"},
-                        "confidence": {"enum": ["high", "medium", "low"]}}}
+                        "wording": {"enum": ["secondary"]}, "confidence": {"enum": ["high", "medium", "low"]}}}
 _NULLABLE_INT = {"type": ["integer", "null"]}
 
 RESULT = {
