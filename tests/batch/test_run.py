@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 from incentives.batch import cli as batch_cli
 from incentives.batch import runner
 from incentives.batch.runner import Job, run_batch
-from incentives.batch.xlsx import FORMULA_TRIGGERS, neutralise
+from incentives.batch.xlsx import FORMULA_TRIGGERS, formula_like, neutralise
 
 from .conftest import AS_OF, scalar_evaluator
 from .helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
@@ -42,7 +42,9 @@ def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
     summary = list(book["汇总"].iter_rows(values_only=True))
     header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
     names = [row[1] for row in summary[header + 1:]]
-    assert names[0] == "'=HYPERLINK(\"x\")"
+    # a text cell is never evaluated: the name is kept as typed, in a cell marked to stay text when edited
+    assert names[0] == "=HYPERLINK(\"x\")"
+    assert book["汇总"].cell(header + 2, 2).quotePrefix and book["汇总"].cell(header + 2, 2).data_type == "s"
     counts = {row[i]: row[i + 1] for row in summary[:header] for i in range(0, len(row) - 1, 2) if row[i]}
     assert (counts["企业（输入）/ enterprises in"], counts["已评估 / evaluated"], counts["已拒绝 / rejected"],
             counts["错误 / errors"]) == (3, 2, 1, 1)  # numbers, not text
@@ -57,7 +59,9 @@ def test_the_workbook_reconciles_and_neutralises_formulas(tmp_path):
     ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("-", "'-"), ("-1.", "'-1."), ("公司", "公司"),
 ])
 def test_only_text_a_spreadsheet_could_run_is_neutralised(text, shown):
+    """For CSV, which has no cell types; the workbook marks the same cells instead (formula_like)."""
     assert pl.select(neutralise(pl.lit(text))).item() == shown
+    assert pl.select(formula_like(pl.lit(text))).item() == (shown != text)
 
 
 @given(st.text(max_size=12))

@@ -60,6 +60,15 @@ def test_every_cited_value_and_condition_of_a_scheme_is_a_row(scheme):
         (False,) * 4
 
 
+def test_a_quote_restated_from_secondary_sources_says_so_and_a_verbatim_one_says_it_is_the_text():
+    rows = sources_table(CAT, AS_OF).filter(pl.col("quote_zh").is_not_null())
+    share = rows.filter(pl.col("scheme_id") == "gd/loan-interest-subsidy", pl.col("item_en") == "Share of interest subsidised")
+    assert share["quote_wording"].to_list() == ["转述（据二手来源，非文件原文）/ restated from secondary sources"]
+    assert share["source"].item()  # and names those sources
+    g60 = rows.filter(pl.col("scheme_id") == "sh-g60/applied-basic-research", pl.col("kind") == "value")
+    assert set(g60["quote_wording"]) == {"原文 / verbatim"}
+
+
 def test_the_loan_subsidys_yearly_cap_and_share_read_as_the_policy_states_them():
     rows = sources_table(CAT, AS_OF).filter(pl.col("scheme_id") == "gd/loan-interest-subsidy",
                                             pl.col("kind") == "value")
@@ -103,6 +112,7 @@ def test_every_output_format_carries_the_sources(tmp_path, fmt):
         assert len(body) == expected.height
         assert [r[0] for r in body] == expected["scheme_id"].to_list()
         assert [r[11] for r in body] == expected["quote_zh"].to_list()  # 原文
+        assert [r[12] for r in body] == expected["quote_wording"].to_list()  # 原文或转述
     elif fmt == "csv":
         written = pl.read_csv(out / "sources.csv", schema_overrides=SOURCES_SCHEMA)
         assert written.equals(expected)

@@ -26,9 +26,11 @@ SOURCES_SCHEMA = {
     "scheme_id": pl.String, "scheme_title_zh": pl.String, "scheme_title_en": pl.String, "kind": pl.String,
     "item_zh": pl.String, "item_en": pl.String, "value": pl.String, "version_from": pl.Date,
     "version_until": pl.Date, "in_force_on_as_of": pl.Boolean, "document": pl.String, "clause": pl.String,
-    "quote_zh": pl.String, "confidence": pl.String, "source": pl.String, "note_zh": pl.String,
-    "note_en": pl.String,
+    "quote_zh": pl.String, "quote_wording": pl.String, "confidence": pl.String, "source": pl.String,
+    "note_zh": pl.String, "note_en": pl.String,
 }
+# whether quote_zh is the document's own text or restates secondary sources (Cite.wording)
+_WORDING = {None: "原文 / verbatim", "secondary": "转述（据二手来源，非文件原文）/ restated from secondary sources"}
 KIND_LABELS = {"in_force": "施行期间", "value": "数额", "rounding": "取整", "condition": "条件", "assumption": "假设",
                "note": "说明"}
 _ROUNDING = {Rounding.down_to_fen: "向下取整到分（“不超过/最高”不进位）/ down to the fen",
@@ -74,7 +76,8 @@ def _dates(version: Version) -> str:
 
 def _cited(kind: str, item_zh: str, item_en: str, value: str | None, cite: Cite) -> dict[str, Any]:
     return {"kind": kind, "item_zh": item_zh, "item_en": item_en, "value": value, "document": cite.document,
-            "clause": cite.clause, "quote_zh": cite.quote_zh, "confidence": cite.confidence.value,
+            "clause": cite.clause, "quote_zh": cite.quote_zh, "quote_wording": _WORDING[cite.wording],
+            "confidence": cite.confidence.value,
             "source": cite.source, "note_zh": cite.note_zh, "note_en": cite.note_en}
 
 

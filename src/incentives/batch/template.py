@@ -1,8 +1,13 @@
-"""The blank input workbook: the four sheets with Chinese headers, a comment on each header, drop-down lists for
-every enumeration and one example row per sheet."""
+"""The blank input workbook: the four sheets with Chinese headers, a comment on each header (in Chinese and English),
+drop-down lists for every enumeration, each with a prompt, and one example row per sheet.
+
+A drop-down refuses a value (Excel's "stop") only where the reader takes nothing but the listed values (scheme
+ids); elsewhere the reader also takes other spellings (广东 / Guangdong for 广东省, private for 民营(private),
+yes / 1 for 是), so a value not in the list only draws a warning that says so."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -13,6 +18,7 @@ from .. import regions as region_table
 from .readers import SHEETS
 from .tables import TEMPLATE_EXAMPLE_NAME, Column
 from .cell_parsers import ENUM_LABELS_ZH, enum_label
+from .region_cells import CITY_COLUMNS, PROVINCE_COLUMNS
 
 _EXAMPLES: dict[str, dict[str, object]] = {
     "enterprises": {
@@ -45,8 +51,31 @@ def _choice(code: str) -> str:
     return code if label == code else f"{label}({code})"
 
 
+_KIND_NOTES = {
+    pl.Boolean: "是或否，留空 = 不确定 / yes or no, empty = unknown",
+    pl.Int64: "整数 / whole number",
+    pl.Date: "日期，如 2026-03-31 / date, e.g. 2026-03-31",
+}
+_REGION_NOTES = {
+    "province": "也可填简称或英文，如 广东、Guangdong / short and English names are accepted too, e.g. 广东, Guangdong",
+    "city": "列表外的城市直接填写；也可填简称或英文，如 广州、Guangzhou / cities not listed may be typed in; short and "
+            "English names are accepted too, e.g. 广州, Guangzhou",
+    "district": "列表外的区县直接填写；也可填英文，如 Tianhe District 或 tianhe / districts not listed may be typed in; "
+                "English names are accepted too, e.g. Tianhe District or tianhe",
+}
+
+
+def _region_level(column: Column) -> str | None:
+    """"province", "city" or "district" for a region column, else None."""
+    if column.name in PROVINCE_COLUMNS:
+        return "province"
+    if column.name in CITY_COLUMNS:
+        return "city"
+    return "district" if column.name == "district" else None
+
+
 def _comment(column: Column) -> str:
-    kind = {pl.Boolean: "是/否（留空 = 不确定）", pl.Int64: "整数", pl.Date: "日期，如 2026-03-31"}
+    """The header's note: every line in Chinese, then " / ", then in English."""
     lines = [f"{column.header_zh} / {column.header_en}"]
     if column.file_name is not None:
         lines.append("金额，单位：元，最多两位小数 / amount in yuan, at most 2 decimals")
@@ -54,21 +83,36 @@ def _comment(column: Column) -> str:
         lines.append("年利率：小数 0.035 或百分数 3.5% / annual rate: 0.035 or 3.5%")
     elif isinstance(column.dtype, pl.List):
         lines.append("可填多个，用分号 ; 分隔 / several allowed, separated by ;")
-    else:
-        for dtype, text in kind.items():
-            if column.dtype == dtype:
-                lines.append(text)
+    elif column.dtype in _KIND_NOTES:
+        lines.append(_KIND_NOTES[column.dtype])
     if column.required:
         lines.append("必填 / required")
-    else:
+    elif column.dtype != pl.Boolean:  # a yes / no column's note already says so
         lines.append("留空表示未知 / empty = unknown")
     if column.enum:
         lines.append("可选 / allowed: " + "、".join(_choice(v) for v in column.enum))
+        lines.append("也可只填中文名或括号内的代码 / the Chinese label or the code in brackets alone is accepted too")
+    if (level := _region_level(column)) is not None:
+        lines.append(_REGION_NOTES[level])
     if column.name == "industry_code":
-        lines.append("GB/T 4754-2017 行业代码，如 C3973 或 3973")
+        lines.append("GB/T 4754-2017 行业代码，如 C3973 或 3973 / GB/T 4754-2017 industry code, e.g. C3973 or 3973")
     if column.name == "uscc":
         lines.append("18 位，含校验位 / 18 characters with check digit")
+    if column.name == "scheme_id":
+        lines.append("政策目录中的方案编号（incentives schemes list） / a scheme id of the catalogue "
+                     "(incentives schemes list)")
     return "\n".join(lines)
+
+
+def _note_height(note: str) -> float:
+    """How tall a header's note box is (a scale of the default box), so that its wrapped lines all show: the box
+    (2.2 times the default width) holds about 50 narrow characters a line, a Chinese one counting as two, and the
+    default height about 6 lines."""
+    import unicodedata
+
+    lines = sum(max(1, -(-sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) // 50))
+                for line in note.splitlines())
+    return max(2.5, round(lines / 6 + 0.5, 1))
 
 
 def _lists(cat_scheme_ids: list[str]) -> dict[str, list[str]]:
@@ -129,7 +173,8 @@ def _write(target: object) -> None:
             example["scheme_id"] = next((i for i in scheme_ids if i.startswith("sh-g60/")), scheme_ids[0])
         for index, column in enumerate(columns):
             sheet.write_string(0, index, column.header_zh, required if column.required else header)
-            sheet.write_comment(0, index, _comment(column), {"x_scale": 2.2, "y_scale": 2.5})
+            note = _comment(column)
+            sheet.write_comment(0, index, note, {"x_scale": 2.2, "y_scale": _note_height(note)})
             as_text = text if column.dtype == pl.String else None
             sheet.set_column(index, index, max(12, len(column.header_zh) * 2 + 2), as_text)
             _validation(sheet, index, column, ranges)
@@ -142,28 +187,81 @@ def _write(target: object) -> None:
 _ROWS = 100_000  # rows the drop-down lists cover
 
 
-def _validation(sheet, index: int, column: Column, ranges: dict[str, str]) -> None:
-    base = {"validate": "list", "error_type": "stop"}
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """A drop-down: its list, how a value not in it is met, and the texts Excel shows (at most 255 characters)."""
+
+    source: str  # key of the list in the hidden "lists" sheet
+    error_type: str  # "stop" only where no other value is valid; "warning" asks, "information" just says
+    prompt: str  # shown when the cell is selected ({label}, {code}...: an example from the column's list)
+    error: str  # shown for a value not in the list
+
+
+_NOT_LISTED = "不在列表中 / Not in the list"
+_CHECKS = {
+    "bool": _Check("bool", "warning",
+                   "选 是 或 否；留空 = 不确定。\nPick 是 (yes) or 否 (no); empty = unknown.",
+                   "通常填 是 或 否；yes / no、1 / 0 也可以。\nUsually 是 or 否; yes / no and 1 / 0 are accepted too."),
+    "enum": _Check("", "warning",
+                   "从列表选择；也可只填中文名或括号内的代码，如 {label} 或 {code}。\nPick from the list; the Chinese "
+                   "label or the code in brackets alone ({label}, {code}) is accepted too.",
+                   "不在列表中：只填中文名或括号内的代码也可以，否则请从列表选择。\nNot in the list: the Chinese label or "
+                   "the code alone is fine; otherwise pick from the list."),
+    "several": _Check("", "information",
+                      "选一项，或填多个，用 ; 分隔，如 {labels}。\nPick one, or type several separated by ;, "
+                      "e.g. {codes}.",
+                      "多个值用 ; 分隔，每个都须是列表中的一项（中文名或代码）。\nSeveral values separated by ;, each one "
+                      "of the list (the label or the code)."),
+    "province": _Check("province", "warning",
+                       "从列表选择；也可填简称或英文，如 广东、Guangdong。\nPick from the list; short and English names "
+                       "(广东, Guangdong) are accepted too.",
+                       "不在列表中。简称和英文名也可以（广东、Guangdong）：请核对后继续。\nNot in the list. Short and "
+                       "English names (广东, Guangdong) are accepted: check it and go on."),
+    "city": _Check("city", "warning",
+                   "列表只含政策涉及的城市，其他城市直接填写；也可填简称或英文，如 广州、Guangzhou。\nOnly cities that "
+                   "schemes name are listed: type any other; short and English names (广州, Guangzhou) are accepted.",
+                   "不在列表中。其他城市、简称和英文名也可以（广州、Guangzhou）：请核对后继续。\nNot in the list. Other "
+                   "cities, short and English names (广州, Guangzhou) are accepted: check it and go on."),
+    "district": _Check("district", "warning",
+                       "列表只含政策涉及的区县，其他区县直接填写；也可填英文，如 Tianhe District、tianhe。\nOnly districts "
+                       "that schemes name are listed: type any other; English names (Tianhe District, tianhe) are "
+                       "accepted.",
+                       "不在列表中。其他区县和英文名也可以（Tianhe District、tianhe）：请核对后继续。\nNot in the list. "
+                       "Other districts and English names (Tianhe District, tianhe) are accepted: check it and go on."),
+    "scheme_id": _Check("scheme_id", "stop",
+                        "从列表选择政策目录中的方案编号。\nPick a scheme id of the catalogue.",
+                        "只能填政策目录中的方案编号（incentives schemes list）：已获资助计入该方案的上限。\nOnly a scheme "
+                        "id of the catalogue (incentives schemes list): an award counts against that scheme's caps."),
+}
+
+
+def _check(column: Column) -> _Check | None:
     if column.dtype == pl.Boolean:
-        options = {**base, "source": ranges["bool"]}
-    elif column.enum is not None:
-        options = {**base, "source": ranges[column.name]}
-        if isinstance(column.dtype, pl.List):
-            # several values go in one cell ("rd;pilot_platform"), which a list check would refuse
-            options["error_type"] = "information"
-    elif column.name in ("province", "use_province"):
-        options = {**base, "source": ranges["province"]}
-    elif column.name in ("city", "use_city"):
-        # cities are listed only where a scheme names them; other cities are typed in
-        options = {**base, "source": ranges["city"], "error_type": "warning"}
-    elif column.name == "district":
-        options = {**base, "source": ranges["district"], "error_type": "warning"}
-    elif column.name == "scheme_id":
-        options = {**base, "source": ranges["scheme_id"]}  # only the catalogue's schemes count (validate)
-    else:
+        return _CHECKS["bool"]
+    if column.enum is not None:
+        # the reader takes the label, the code or "label(code)"; several values go in one cell
+        # ("rd;pilot_platform"), which a list check would refuse
+        kind = _CHECKS["several" if isinstance(column.dtype, pl.List) else "enum"]
+        first = column.enum[:2]
+        example = {"label": enum_label(first[0]), "code": first[0], "labels": ";".join(map(enum_label, first)),
+                   "codes": ";".join(first)}
+        return replace(kind, source=column.name, prompt=kind.prompt.format(**example))
+    if (level := _region_level(column)) is not None:
+        return _CHECKS[level]  # cities and districts are listed only where a scheme names them
+    if column.name == "scheme_id":
+        return _CHECKS["scheme_id"]  # only the catalogue's schemes count (validate)
+    return None
+
+
+def _validation(sheet, index: int, column: Column, ranges: dict[str, str]) -> None:
+    check = _check(column)
+    if check is None:
         return
-    options["input_title"] = column.header_zh[:32]
-    sheet.data_validation(1, index, _ROWS, index, options)
+    sheet.data_validation(1, index, _ROWS, index, {
+        "validate": "list", "source": ranges[check.source], "error_type": check.error_type,
+        "input_title": column.header_zh[:32], "input_message": check.prompt,
+        "error_title": _NOT_LISTED, "error_message": check.error,
+    })
 
 
 def _example_cell(sheet, index: int, column: Column, value: object, money, day, text) -> None:

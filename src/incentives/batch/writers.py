@@ -2,8 +2,9 @@
 
 Writers take results chunk by chunk, so a run over millions of enterprises never holds all the detail rows.
 XLSX and CSV are for people: text that a spreadsheet could take for a formula is neutralised, and amounts are
-yuan (numbers with a yuan format in XLSX, exact decimal text in CSV). Parquet is for machines: integer fen,
-text as given.
+yuan (numbers with a yuan format in XLSX, exact decimal text in CSV). In XLSX the text stays as it is, in a text
+cell marked quotePrefix (see xlsx.py), so "=E3" still matches a lookup on "=E3"; CSV has no cell types, so there
+such text gets a leading apostrophe. Parquet is for machines: integer fen, text as given.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ SOURCES_COLUMNS = [
     Col("item_zh", "事项", TEXT, 40), Col("item_en", "Item", TEXT, 40), Col("value", "数值", TEXT, 22),
     Col("version_from", "版本起始日", TEXT, 12), Col("version_until", "版本终止日", TEXT, 12),
     Col("in_force_zh", "评估日有效", TEXT, 10), Col("document", "文件", TEXT, 30), Col("clause", "条款", TEXT, 26),
-    Col("quote_zh", "原文", TEXT, 60), Col("confidence", "可信度", TEXT, 11), Col("source", "出处", TEXT, 30),
+    Col("quote_zh", "原文", TEXT, 60), Col("quote_wording", "原文或转述", TEXT, 18), Col("confidence", "可信度", TEXT, 11),
+    Col("source", "出处", TEXT, 30),
     Col("note_zh", "备注", TEXT, 40), Col("note_en", "Note", TEXT, 40),
 ]
 SHEET_ORDER = ["汇总", "明细", "待确认", "错误", "依据"]
@@ -253,7 +255,8 @@ def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.Da
 
 
 def _for_people(frame: pl.DataFrame) -> pl.DataFrame:
-    """Amounts as yuan text, formula triggers neutralised: the form a CSV opened in a spreadsheet needs."""
+    """Amounts as yuan text, formula triggers neutralised with an apostrophe: the form a CSV opened in a
+    spreadsheet needs (a CSV cell has no type, so "=E3" would be read as a formula)."""
     exprs = []
     for name, dtype in frame.schema.items():
         if name.endswith("_fen"):

@@ -5,6 +5,12 @@ rows; here each chunk of rows becomes XML in a handful of vectorised string oper
 string table (never formulas); amounts are written as exact decimal text from integer fen with a yuan number
 format, so they are numbers in the spreadsheet, not text. Sheets longer than Excel's row limit continue on
 numbered sheets ("明细 (2)").
+
+A text cell is never evaluated, so text that looks like a formula ("=E3", "+86 广州贸易有限公司") is written as it is,
+in a cell whose style carries quotePrefix="1": the spreadsheet's own "text typed after a quote" flag, which shows
+no apostrophe and keeps the cell text when someone edits it. Such cells are found per column on the distinct
+values (polars), and only they take the slower, styled form. CSV has no cell types: there `neutralise` prefixes
+an apostrophe instead.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ MONEY = "money"  # Int64 fen -> number in yuan with the yuan format
 INT = "int"
 TEXT = "text"
 
+_STYLE_PLAIN = 0
 _STYLE_MONEY = 1
 _STYLE_HEADER = 2
 _STYLE_TITLE = 3
@@ -37,10 +44,15 @@ FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
 PLAIN_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"
 
 
+def formula_like(expr: pl.Expr) -> pl.Expr:
+    """Whether a spreadsheet could read this text as a formula (null stays null)."""
+    return expr.str.contains(FORMULA_TRIGGERS) & ~expr.str.contains(PLAIN_NUMBER)
+
+
 def neutralise(expr: pl.Expr) -> pl.Expr:
-    """Prefix an apostrophe to text that a spreadsheet could read as a formula."""
-    risky = expr.str.contains(FORMULA_TRIGGERS) & ~expr.str.contains(PLAIN_NUMBER)
-    return pl.when(risky).then(pl.lit("'") + expr).otherwise(expr)
+    """Prefix an apostrophe to text that a spreadsheet could read as a formula: for CSV, which has no cell types.
+    The workbook keeps the text as it is and marks the cell instead (quoted)."""
+    return pl.when(formula_like(expr)).then(pl.lit("'") + expr).otherwise(expr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,15 @@ def _utf8_buffer(rows: pl.Series) -> memoryview:
     return memoryview(array.buffers()[2])[int(bounds[0]):int(bounds[-1])]
 
 
+@dataclass(frozen=True, slots=True)
+class _TextLookup:
+    """A text column's cells for one frame (see _Sheet._text_lookups and _cells)."""
+
+    known: pl.Series  # by code (dictionary-encoded column: cells is None), else the distinct values
+    cells: pl.Series | None  # the cell text of each distinct value
+    marked: bool  # some value looks like a formula: the cell texts carry their style
+
+
 class _Sheet:
     def __init__(self, book: XlsxBook, name: str, columns: list[Col]):
         self.book = book
@@ -189,6 +210,8 @@ class _Sheet:
                 kind, value = "", text
             else:
                 kind, value = ' t="s"', self.book.strings.indices(pl.Series([text], dtype=pl.String))[0]
+                if pl.select(formula_like(pl.lit(text, dtype=pl.String))).item():
+                    style = quoted(style)  # say an input named "=x.xlsx": still bold, and kept as text
             parts.append(f'<c r="{_letters(column)}{self.rows}"{kind} s="{style}"><v>{value}</v></c>')
         self.stream.write(f'<row r="{self.rows}">{"".join(parts)}</row>'.encode("utf-8"))
 
@@ -211,16 +234,16 @@ class _Sheet:
                 self._raw_row([(c.header, _STYLE_HEADER) for c in self.columns])
                 continue
             part = frame.slice(offset, min(room, SLICE_ROWS))
-            self._write_rows(self._cell_values(part, texts))
+            self._write_rows(self._cell_values(part, texts), texts)
             offset += part.height
 
-    def _text_lookups(self, frame: pl.DataFrame) -> dict[int, tuple[pl.Series, pl.Series | None]]:
-        """Per text column, how a slice's values become shared-string indices as text (null for an empty cell).
+    def _text_lookups(self, frame: pl.DataFrame) -> dict[int, _TextLookup]:
+        """Per text column, how a slice's values become what goes in their cells (null for an empty cell).
 
-        Results repeat their text (a scheme's id, a reason) on thousands of rows, so the text is neutralised
-        and indexed once per distinct value, for the whole frame, in order of first appearance. A slice then
-        only looks its values up: a dictionary-encoded column by its codes (no text hashed per row), plain
-        text by its distinct values."""
+        Results repeat their text (a scheme's id, a reason) on thousands of rows, so the text is indexed, and
+        checked for looking like a formula, once per distinct value, for the whole frame, in order of first
+        appearance. A slice then only looks its values up: a dictionary-encoded column by its codes (no text
+        hashed per row), plain text by its distinct values."""
         lookups = {}
         for index, column in enumerate(self.columns):
             if column.kind != TEXT:
@@ -229,35 +252,49 @@ class _Sheet:
             if isinstance(source.dtype, (pl.Categorical, pl.Enum)):
                 first = source.filter(source.is_first_distinct() & source.is_not_null())  # codes are cheap to hash
                 codes = first.to_physical()
+                cells, marked = self._cells(first)
                 by_code = pl.repeat(None, int(codes.max()) + 1 if codes.len() else 0, dtype=pl.String, eager=True)
-                lookups[index] = (by_code.scatter(codes, self._indices(first)) if codes.len() else by_code, None)
+                lookups[index] = _TextLookup(by_code.scatter(codes, cells) if codes.len() else by_code, None, marked)
             else:
                 distinct = source.drop_nulls().unique(maintain_order=True)
-                lookups[index] = (distinct, self._indices(distinct))
+                cells, marked = self._cells(distinct)
+                lookups[index] = _TextLookup(distinct, cells, marked)
         return lookups
 
-    def _indices(self, values: pl.Series) -> pl.Series:
-        text = pl.select(neutralise(pl.lit(values.cast(pl.String)))).to_series()
-        text = text.set(text == "", None) if text.len() else text
-        return self.book.strings.indices(text).cast(pl.String)
+    def _cells(self, values: pl.Series) -> tuple[pl.Series, bool]:
+        """Each distinct value's shared-string index as text, and whether any of them looks like a formula.
 
-    def _cell_values(self, frame: pl.DataFrame, texts: dict[int, tuple[pl.Series, pl.Series | None]]) -> pl.DataFrame:
-        """Each column of a slice as the text that goes inside <v>: a shared-string index, yuan, or an integer.
-        A slice at a time, so that its columns reuse the memory the slice before freed."""
+        When none does (nearly always), a cell is `<c r=".." t="s"><v>INDEX</v></c>`, as fast as it gets. When
+        some do, the column's cells carry their style too: the text is `><v>INDEX`, or ` s="Q"><v>INDEX` for
+        text that looks like a formula (Q: the plain style with quotePrefix), still one lookup per row."""
+        text = values.cast(pl.String)
+        text = text.set(text == "", None) if text.len() else text
+        indices = self.book.strings.indices(text).cast(pl.String)
+        risky = pl.select(formula_like(pl.lit(text))).to_series().fill_null(False)
+        if not risky.any():
+            return indices, False
+        marked = pl.select(pl.when(pl.lit(risky)).then(pl.lit(f' s="{quoted(_STYLE_PLAIN)}"><v>'))
+                           .otherwise(pl.lit("><v>")) + pl.lit(indices)).to_series()
+        return marked, True
+
+    def _cell_values(self, frame: pl.DataFrame, texts: dict[int, _TextLookup]) -> pl.DataFrame:
+        """Each column of a slice as the text that goes inside <v>: a shared-string index (with the cell's style
+        before it, in a column of text marked by _cells), yuan, or an integer. A slice at a time, so that its columns reuse the memory the slice before freed."""
         values = {}
         for index, column in enumerate(self.columns):
             source = frame.get_column(column.source)
             if column.kind == TEXT:
-                known, indices = texts[index]
-                values[f"__v{index}"] = (known.gather(source.to_physical()) if indices is None else
-                                         source.replace_strict(known, indices, default=None, return_dtype=pl.String))
+                lookup = texts[index]
+                values[f"__v{index}"] = (
+                    lookup.known.gather(source.to_physical()) if lookup.cells is None else
+                    source.replace_strict(lookup.known, lookup.cells, default=None, return_dtype=pl.String))
             elif column.kind == MONEY:
                 values[f"__v{index}"] = pl.select(yuan_text(pl.lit(source))).to_series()
             else:
                 values[f"__v{index}"] = source.cast(pl.String)
         return pl.DataFrame(values)
 
-    def _write_rows(self, frame: pl.DataFrame) -> None:
+    def _write_rows(self, frame: pl.DataFrame, texts: dict[int, _TextLookup]) -> None:
         """One slice of rows as XML, built with a single format per row (concatenation is the cost here)."""
         first = self.rows + 1
         prepared = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).cast(pl.String)
@@ -265,8 +302,11 @@ class _Sheet:
         template, args, cells = '<row r="{}">', [pl.col("__r")], {}
         for index, column in enumerate(self.columns):
             letter = _letters(index)
-            attributes = {TEXT: ' t="s"', MONEY: f' s="{_STYLE_MONEY}"', INT: ""}[column.kind]
-            cell = f'<c r="{letter}{{}}"{attributes}><v>{{}}</v></c>'
+            if column.kind == TEXT and texts[index].marked:  # the value brings its style (_cells)
+                cell = f'<c r="{letter}{{}}" t="s"{{}}</v></c>'
+            else:
+                attributes = {TEXT: ' t="s"', MONEY: f' s="{_STYLE_MONEY}"', INT: ""}[column.kind]
+                cell = f'<c r="{letter}{{}}"{attributes}><v>{{}}</v></c>'
             if prepared.get_column(f"__v{index}").null_count() == 0:
                 template += cell
                 args += [pl.col("__r"), pl.col(f"__v{index}")]
@@ -362,6 +402,28 @@ class XlsxBook:
         return sorted(indexes, key=rank)
 
 
+# The cell formats (cellXfs), by style index: the attributes and the children of each <xf>. Every format has a
+# twin at quoted(index), the same with quotePrefix="1", for text that looks like a formula: a bold header stays
+# bold, a yuan amount keeps its format, a wrapped cell stays wrapped.
+_XFS: tuple[tuple[str, str], ...] = (
+    ('numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"', ""),  # _STYLE_PLAIN
+    ('numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"', ""),  # _STYLE_MONEY
+    ('numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"', ""),  # _STYLE_HEADER
+    ('numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"', ""),  # _STYLE_TITLE
+)
+
+
+def quoted(style: int) -> int:
+    """The style index of `style` with quotePrefix="1": the cell is text that only looks like a formula."""
+    return style + len(_XFS)
+
+
+def _xf(attributes: str, children: str) -> str:
+    return f"<xf {attributes}>{children}</xf>" if children else f"<xf {attributes}/>"
+
+
+_CELL_XFS = "".join([_xf(a, c) for a, c in _XFS] + [_xf(a + ' quotePrefix="1"', c) for a, c in _XFS])
+
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="http://schemas.openxmlformats.org/'
     'spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="&quot;¥&quot;#,##0.00"/>'
@@ -369,8 +431,5 @@ _STYLES = (
     '<name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
     '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/>'
     '<diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    f'</cellStyleXfs><cellXfs count="{2 * len(_XFS)}">{_CELL_XFS}</cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
