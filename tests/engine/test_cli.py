@@ -382,7 +382,7 @@ _EXTRA_VERSION = """        cap: {yuan: 30_000_000, cite: c1}
     ("base_label_zh: 项目总投入", "base_lable_zh: 项目总投入", ["schemes[0]", "base_lable_zh", "Extra inputs"]),
     ("cite: c1}", "cite: c99}", ["schemes[0].conditions[2].cite", "unknown citation 'c99'"]),
     ("        cap: {yuan: 30_000_000, cite: c1}\n", _EXTRA_VERSION, ["schemes[0]", "versions overlap"]),
-    ("  published: 2025-12-02", "  published: [2025-12-02", ["(yaml)"]),
+    ("  published: 2025-12-25", "  published: [2025-12-25", ["(yaml)"]),
     ("    one_off: true\n    cap_in_total: true\n", "    one_off: false\n    cap_in_total: true\n",
      ["cap_in_total is for a one-off cap"]),
 ], ids=["typo-key", "unknown-citation", "overlapping-versions", "yaml-syntax", "total-cap-of-a-yearly-award"])
