@@ -45,6 +45,8 @@ ENUM_LABELS_ZH: dict[str, str] = {
 }
 # labels shared by several enums, resolved per enum
 _SHARED_LABELS = {"rd": "研发", "6g": "6G", "other": "其他"}
+# other words in use for a code, accepted as its label is (not offered in the drop-down lists)
+_SYNONYMS_ZH: dict[str, tuple[str, ...]] = {"private": ("私营", "私营企业", "民营企业")}
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "是", "有", "对", "√", "✓", "已获", "已认定")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0", "否", "无", "不是", "没有", "×", "✗", "未获", "未认定")
@@ -62,7 +64,8 @@ def _enum_map(values: tuple[str, ...]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for code in values:
         label = enum_label(code)
-        for spelling in (code, code.upper(), label, f"{label}({code})", f"{label}（{code}）"):
+        for spelling in (code, code.upper(), label, f"{label}({code})", f"{label}（{code}）",
+                         *_SYNONYMS_ZH.get(code, ())):
             mapping[spelling] = code
     return mapping
 
@@ -106,8 +109,8 @@ def no_error() -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
-def _decimal_parts(text: pl.Expr, keep: Keep) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(clean text, integer digits, fraction digits without trailing zeros) of a plain decimal number."""
+def _decimal_parts(text: pl.Expr, keep: Keep) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(bare text, clean text, integer digits, fraction digits without trailing zeros) of a plain decimal number."""
     bare = keep(text.str.replace_all(r"[_\s¥￥元]", ""))
     # a comma only groups thousands: "1,5" (a decimal comma elsewhere) read as 15 would be ten times off
     grouped = bare.str.contains(r"^\+?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
@@ -116,18 +119,52 @@ def _decimal_parts(text: pl.Expr, keep: Keep) -> tuple[pl.Expr, pl.Expr, pl.Expr
     parts = keep(clean.str.extract_groups(r"^(\d+)(?:\.(\d*))?$"))
     whole = keep(parts.struct.field("1").str.strip_chars_start("0"))
     fraction = keep(parts.struct.field("2").fill_null("").str.strip_chars_end("0"))
-    return clean, whole, fraction
+    return bare, clean, whole, fraction
 
 
-def _error_for_bad_number(clean: pl.Expr) -> pl.Expr:
-    lowered = clean.str.to_lowercase()
-    return (pl.when(clean == "bad,comma").then(pl.lit("comma"))
-            .when(lowered.str.contains(r"^[+-]?(nan|inf|infinity)$")).then(pl.lit("nan"))
-            .when(clean.str.contains(r"^-\d*\.?\d+([eE][+-]?\d+)?$")).then(pl.lit("negative"))
-            # float repr of huge or tiny numbers: 1e+20 is over any limit, 1e-07 finer than a fen
-            .when(clean.str.contains(r"^\d+(\.\d+)?[eE]\+?\d+$")).then(pl.lit("too_large"))
-            .when(clean.str.contains(r"^\d+(\.\d+)?[eE]-\d+$")).then(pl.lit("decimals"))
+# 1200万 or 2亿 (元 is already gone): refused, not multiplied, since every amount of the table is in yuan
+_IN_WAN = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?[万亿]$"
+# exponent notation: a float's repr (1e+20), or what a narrow spreadsheet column shows of 12000000 (1.2E+07)
+_EXPONENT = r"^([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"
+_EXPONENT_PARTS = r"^([0-9]*)(?:\.([0-9]*))?[eE]([+-]?)0*([0-9]+)$"
+
+
+def _error_for_bad_number(bare: pl.Expr, whole: pl.Expr, in_fen: bool, keep: Keep) -> pl.Expr:
+    """Why a cell that is no plain number was refused.
+
+    The tests run on a column holding only those cells (null elsewhere), so a clean column pays next to nothing
+    for them."""
+    failed = keep(pl.when(whole.is_null()).then(bare))
+    unsigned = keep(failed.str.replace(r"^\+", ""))
+    return (pl.when(failed.str.contains(_IN_WAN)).then(pl.lit("wan"))
+            .when(failed.str.contains(",", literal=True)).then(pl.lit("comma"))
+            .when(failed.str.contains(r"(?i)^[+-]?(nan|inf|infinity)$")).then(pl.lit("nan"))
+            .when(unsigned.str.contains(r"^-\d*\.?\d+([eE][+-]?\d+)?$")).then(pl.lit("negative"))
+            .when(unsigned.str.contains(_EXPONENT)).then(_exponent_error(unsigned, in_fen, keep))
             .otherwise(pl.lit("not_number")))
+
+
+def _exponent_error(text: pl.Expr, in_fen: bool, keep: Keep) -> pl.Expr:
+    """Exponent notation is refused whatever it says: 1.2E+07 may be 12,345,678 rounded by the spreadsheet. But one
+    beyond the limit (1e+20) or finer than a fen (1e-07), as a float's repr writes such numbers, is called that."""
+    parts = keep(text.str.extract_groups(_EXPONENT_PARTS))
+    fraction = parts.struct.field("2").fill_null("")
+    sign = pl.when(parts.struct.field("3") == "-").then(-1).otherwise(1)
+    shift = parts.struct.field("4")  # a billion places is as good as more, and casts safely
+    exponent = sign * pl.when(shift.str.len_chars() > 9).then(10**9).otherwise(shift.cast(pl.Int64, strict=False))
+    significant = keep((parts.struct.field("1") + fraction).str.strip_chars_start("0"))
+    digits = keep(significant.str.strip_chars_end("0"))
+    # the amount in fen is digits * 10**power; with no trailing zero left in digits, a negative power is a fraction
+    power = keep(exponent - fraction.str.len_chars()
+                 + significant.str.len_chars() - digits.str.len_chars() + (0 if in_fen else 2))
+    width = keep(digits.str.len_chars() + power)  # the amount's number of digits
+    limit = MAX_YUAN * 100
+    widest = len(str(limit))
+    fen = digits.str.pad_end(width.clip(0, widest), "0").cast(pl.Int64, strict=False)
+    return (pl.when(digits == "").then(pl.lit("scientific"))
+            .when(power < 0).then(pl.lit("fen_fraction" if in_fen else "decimals"))
+            .when((width > widest) | (fen > limit)).then(pl.lit("too_large"))
+            .otherwise(pl.lit("scientific")))
 
 
 def _money(raw: pl.Expr, dtype: pl.DataType, in_fen: bool, keep: Keep) -> tuple[pl.Expr, pl.Expr]:
@@ -142,7 +179,8 @@ def _money(raw: pl.Expr, dtype: pl.DataType, in_fen: bool, keep: Keep) -> tuple[
         value = keep(pl.when(too_large).then(None).otherwise((raw * 100).cast(pl.Int64, strict=False)))
         return value, pl.when(raw < 0).then(pl.lit("negative")).when(too_large).then(pl.lit("too_large"))
     text = keep(text_of(raw))
-    clean, whole, fraction = _decimal_parts(text, keep)
+    bare, _, whole, fraction = _decimal_parts(text, keep)
+    why_not_a_number = _error_for_bad_number(bare, whole, in_fen, keep)
     # integer digits beyond 15 cannot be within the limit; checking length first keeps the cast safe
     too_long = keep(whole.str.len_chars() > 15)
     whole_int = keep(pl.when(too_long).then(None).otherwise(pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
@@ -150,14 +188,14 @@ def _money(raw: pl.Expr, dtype: pl.DataType, in_fen: bool, keep: Keep) -> tuple[
     if in_fen:
         value = whole_int
         code = keep(pl.when(text.is_null()).then(None)
-                    .when(whole.is_null()).then(_error_for_bad_number(clean))
+                    .when(whole.is_null()).then(why_not_a_number)
                     .when(fraction != "").then(pl.lit("fen_fraction"))
                     .when(too_long | (value > limit)).then(pl.lit("too_large")))
     else:
         cents = fraction.str.pad_end(2, "0").cast(pl.Int64, strict=False)
         value = keep(whole_int * 100 + cents)
         code = keep(pl.when(text.is_null()).then(None)
-                    .when(whole.is_null()).then(_error_for_bad_number(clean))
+                    .when(whole.is_null()).then(why_not_a_number)
                     .when(fraction.str.len_chars() > 2).then(pl.lit("decimals"))
                     .when(too_long | (value > limit)).then(pl.lit("too_large")))
     return pl.when(code.is_null()).then(value), code
@@ -168,7 +206,7 @@ def _count(raw: pl.Expr, dtype: pl.DataType, keep: Keep) -> tuple[pl.Expr, pl.Ex
         value = raw.cast(pl.Int64)
         return value, pl.when((value < 0) | (value > MAX_EMPLOYEES)).then(pl.lit("count_range"))
     text = keep(text_of(raw))
-    clean, whole, fraction = _decimal_parts(text, keep)
+    _, clean, whole, fraction = _decimal_parts(text, keep)
     value = keep(pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64, strict=False))
     code = keep(pl.when(text.is_null()).then(None)
             .when(clean.str.starts_with("-")).then(pl.lit("count_range"))
@@ -206,7 +244,22 @@ def _date(raw: pl.Expr, dtype: pl.DataType, keep: Keep) -> tuple[pl.Expr, pl.Exp
     from_serial = pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial)
     value = keep(pl.when(serial.is_not_null()).then(from_serial).otherwise(iso))
     bad = keep(text.is_not_null() & (value.is_null() | (value.dt.year() < 1900) | (value.dt.year() > 2199)))
-    return pl.when(~bad).then(value), pl.when(bad).then(pl.lit("date"))
+    no_such_day = _no_such_day(keep(pl.when(bad).then(plain)), keep)
+    code = pl.when(no_such_day).then(pl.lit("no_such_day")).otherwise(pl.lit("date"))
+    return pl.when(~bad).then(value), pl.when(bad).then(code)
+
+
+def _no_such_day(failed: pl.Expr, keep: Keep) -> pl.Expr:
+    """A date written right whose day its month does not have (2026-02-30): told apart, as --as-of does, so that
+    the user looks at the day, not the format. `failed` holds only the refused cells (null elsewhere): a clean
+    column pays next to nothing for this."""
+    parts = keep(failed.str.extract_groups(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$|^([0-9]{4})([0-9]{2})([0-9]{2})$"))
+    year, month, day = (keep(pl.coalesce(parts.struct.field(str(i)), parts.struct.field(str(i + 3)))
+                             .cast(pl.Int32)) for i in (1, 2, 3))
+    real_month = year.is_between(1900, 2199) & month.is_between(1, 12)
+    # null outside real months (so also on every clean cell): pl.date would refuse month 13
+    last_day = pl.date(pl.when(real_month).then(year), pl.when(real_month).then(month), 1).dt.month_end().dt.day()
+    return (real_month & (day >= 1) & (day > last_day)).fill_null(False)
 
 
 def _lookup(text: pl.Expr, table: dict[str, str | None], error: str, keep: Keep) -> tuple[pl.Expr, pl.Expr]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from datetime import date
@@ -20,6 +21,39 @@ def _fail(zh: str, en: str) -> int:
     return EXIT_UNUSABLE
 
 
+# why a file could not be read or written, in both languages: the system's own words (in English, whatever the
+# language asked for) are shown only for an error not listed here
+_OS_REASONS = {code: reason for code, reason in (
+    (errno.EACCES, ("没有权限", "permission denied")),
+    (errno.EPERM, ("没有权限", "permission denied")),
+    (errno.ENOSPC, ("磁盘空间已满", "the disk is full")),
+    (getattr(errno, "EDQUOT", None), ("超出磁盘配额", "the disk quota is used up")),
+    (errno.EROFS, ("文件系统是只读的", "the file system is read-only")),
+    (errno.EISDIR, ("这是一个文件夹，不是文件", "it is a folder, not a file")),
+    (errno.ENOTDIR, ("路径中有一段是文件，不是文件夹", "part of the path is a file, not a folder")),
+    # the folders on the way are made as needed: one that exists as a file stops that
+    (errno.EEXIST, ("这里要建文件夹，但已有同名的文件", "a folder is needed here, but a file of that name exists")),
+    (errno.ENAMETOOLONG, ("文件名太长", "the file name is too long")),
+) if code is not None}
+
+
+def _os_reason(error: OSError, writing: bool) -> tuple[str, str]:
+    """(zh, en) reason for a file error: a message half in the system's English would leave half the users guessing."""
+    if error.errno == errno.ENOENT:  # writing, only a missing folder on the way makes a file not found
+        return ("文件夹不存在", "the folder does not exist") if writing else ("文件不存在", "the file does not exist")
+    if error.errno in _OS_REASONS:
+        return _OS_REASONS[error.errno]
+    text = error.strerror or str(error) or type(error).__name__
+    return f"系统提示：{text}", text
+
+
+def _os_failure(error: OSError, name: str, writing: bool) -> int:
+    zh, en = _os_reason(error, writing)
+    if writing:
+        return _fail(f"无法写入 {name}：{zh}", f"cannot write {name}: {en}")
+    return _fail(f"无法读取 {name}：{zh}", f"cannot read {name}: {en}")
+
+
 def run_batch_command(args: argparse.Namespace) -> int:
     if args.batch_command == "template":
         from .template import write_template
@@ -35,7 +69,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         try:
             write_template(output)
         except OSError as error:
-            return _fail(f"无法写入 {args.output}：{error.strerror}", f"cannot write {args.output}: {error.strerror}")
+            return _os_failure(error, args.output, writing=True)
         print(f"模板已写入 / template written: {args.output}", file=sys.stderr)
         return EXIT_OK
     return _run(args)
@@ -44,8 +78,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .dask_engine import ClusterMismatch
     from .readers import UnusableInput
-    from .runner import Job, run_batch
-    from .writers import format_of, output_problem
+    from .runner import Job, misnamed_output, run_batch
+    from .writers import format_of
 
     if args.engine == "dask" and not args.scheduler:
         return _fail("--engine dask 需要 --scheduler 地址", "--engine dask needs --scheduler ADDRESS")
@@ -53,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         return _fail("--chunk-size 必须是正整数", "--chunk-size must be a positive integer")
     output = Path(args.output)
     # a trailing slash says "a folder" here only: the Path drops it
-    problem = output_problem(output, format_of(output, args.format),
+    problem = misnamed_output(output, format_of(output, args.format),
                              is_folder=args.output.endswith(("/", os.sep)) or output.is_dir())
     if problem:
         return _fail(*problem)
@@ -72,8 +106,8 @@ def _run(args: argparse.Namespace) -> int:
         except SchemeFileError as error:
             return _fail(f"方案数据文件有误：{error}", f"broken scheme data: {error}")
         except OSError as error:
-            name = error.filename or args.output
-            return _fail(f"无法读写 {name}：{error.strerror}", f"cannot read or write {name}: {error.strerror}")
+            name = str(error.filename or args.output)
+            return _os_failure(error, name, writing=not _within(Path(name), Path(args.input)))
     counts = info.counts
     for zh, en in info.notes:
         print(f"{zh} / {en}", file=sys.stderr)
@@ -90,6 +124,12 @@ def _run(args: argparse.Namespace) -> int:
           f"{counts.rejected}; {_counted(counts.errors, 'error')}{more_en} -> {args.output} ({info.seconds:.1f} s)",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _within(path: Path, top: Path) -> bool:
+    """Whether `path` is `top` or in it: a file of the input is read, anything else is written (results, work files)."""
+    path, top = Path(os.path.abspath(path)), Path(os.path.abspath(top))
+    return path == top or top in path.parents
 
 
 def _counted(n: int, noun: str) -> str:

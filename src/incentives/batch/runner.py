@@ -169,10 +169,24 @@ def _readable(step: Callable[[], Any]) -> Any:
 # --- the run ------------------------------------------------------------------------------------------------
 
 
+def misnamed_output(output: Path, fmt: str, is_folder: bool) -> tuple[str, str] | None:
+    """writers.output_problem, and a workbook to a name not ending in .xlsx (r.pdf, results): nothing would open
+    it as a workbook by its name, and a name without .xlsx is more likely meant as a folder of tables."""
+    problem = output_problem(output, fmt, is_folder)
+    output = Path(output)
+    if problem or fmt != "xlsx" or output.suffix.lower() == ".xlsx":
+        return problem
+    name, workbook = output.name, output.with_suffix(".xlsx")
+    return (f"XLSX 结果是 .xlsx 工作簿：未写出任何结果；请给以 .xlsx 结尾的文件名（而不是 {name}），例如 -o {workbook}；"
+            f"要 CSV 或 Parquet 表的文件夹，请加 --format csv 或 --format parquet",
+            f"XLSX results are an .xlsx workbook: nothing was written; give a name ending in .xlsx (not {name}), "
+            f"e.g. -o {workbook}; for a folder of CSV or Parquet tables, add --format csv or --format parquet")
+
+
 def _refuse_misnamed_output(output_path: Path, fmt: str) -> None:
     """Refuse, before any work, CSV or Parquet results to a name that reads as one file (a folder r.csv would
-    surprise), and a workbook to a folder (see writers.output_problem)."""
-    problem = output_problem(output_path, fmt, is_folder=output_path.is_dir())
+    surprise), and a workbook to a folder or to a name without .xlsx (misnamed_output)."""
+    problem = misnamed_output(output_path, fmt, is_folder=output_path.is_dir())
     if problem:
         raise UnusableInput(*problem)
 
@@ -307,4 +321,4 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-__all__ = ["Job", "run_batch", "evaluate_part", "partition", "bucket_input", "TABLES", "ROW"]
+__all__ = ["Job", "run_batch", "misnamed_output", "evaluate_part", "partition", "bucket_input", "TABLES", "ROW"]

@@ -52,6 +52,11 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "not_number": ("不是有效的数字", "not a valid number"),
         "comma": ("逗号只能用作千位分隔（如 3,000,000），小数请用小数点", "a comma may only group thousands (3,000,000); "
                   "write decimals with a point"),
+        "wan": ("金额以元为单位，写成不带“万”“亿”的数字，如 1200 万元写 12000000",
+                "amounts are in yuan, written as plain numbers without 万 or 亿: 12000000 for 1200万元"),
+        "scientific": ("科学计数法（如 1.2E+07）可能已被表格软件四舍五入，请把该列设为数字格式、写出完整金额后重新导出",
+                       "scientific notation (such as 1.2E+07) may have been rounded by the spreadsheet; format the "
+                       "column as a number and export the full amount again"),
         "negative": ("不能为负数", "must not be negative"),
         "decimals": ("金额最多保留两位小数（到分）", "amount has more than two decimal places (finer than a fen)"),
         "fen_fraction": ("以分为单位的金额必须是整数", "an amount in fen must be a whole number"),
@@ -61,6 +66,8 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "count_range": (f"必须在 0 到 {MAX_EMPLOYEES} 之间", f"must be between 0 and {MAX_EMPLOYEES}"),
         "bool": ("必须是 是/否（或 true/false）", "must be yes/no (是/否, true/false)"),
         "date": ("必须是日期，如 2026-03-31", "must be a date such as 2026-03-31"),
+        "no_such_day": ("日期不存在（格式正确，但该月没有这一天）",
+                        "not a real date (the form is right, but there is no such day in that month)"),
         "rate": ("利率须为小数（0.035）或百分数（3.5%）", "a rate must be a fraction (0.035) or a percentage (3.5%)"),
         "rate_high": ("年利率高于 24%，请核对（如 4.5% 是否写成了 0.45）；已按所填利率评估",
                       "annual rate above 24%: please check (is 4.5% written as 0.45?); evaluated as given"),
