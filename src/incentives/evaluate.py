@@ -9,7 +9,7 @@ from typing import Any
 
 from . import industry as industry_table
 from .calculators.capped_history import annual_percent_with_cap, cumulative_cap
-from .calculators.deadline import deadline_for_version
+from .calculators.deadline import deadline_for_version, deadline_note
 from .calculators.fixed_award import award_up_to_cap, fixed_award
 from .calculators.percent_of_base import percent_of_base
 from .calculators.rate_table import RateLookupError, find_tool, rate_entry_on
@@ -602,6 +602,7 @@ def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, A
     result.extra.update({"event_date": answer.event.isoformat(), "deadline": answer.deadline.isoformat(),
                          "working_days": [d.isoformat() for d in answer.working_days],
                          "is_overdue": answer.deadline < as_of})
+    result.notes.append(deadline_note(answer.deadline, as_of))
 
 
 def _compliance(result: Result, scheme: Compliance, version: Any, facts: dict[str, Any], profile: Profile,

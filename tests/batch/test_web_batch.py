@@ -319,7 +319,7 @@ def test_every_stage_the_runner_reports_has_a_label_on_the_job_page():
     here = Path(runner.__file__)
     sources = "".join(here.with_name(name).read_text() for name in ("runner.py", "dask_engine.py"))
     reported = set(re.findall(r'progress\([^()]*"(\w+)"\)', sources))
-    assert {"read", "evaluate", "write"} <= reported and reported <= set(batch_routes.STAGES)
+    assert {"read", "check", "evaluate", "write"} <= reported and reported <= set(batch_routes.STAGES)
 
 
 def test_a_job_publishes_each_stage_as_the_runner_reports_it(client, tmp_path, monkeypatch):
@@ -336,7 +336,7 @@ def test_a_job_publishes_each_stage_as_the_runner_reports_it(client, tmp_path, m
     running = [(stage, done, total) for status, stage, done, total in seen if status == "running"]
     stages = [stage for n, (stage, _, _) in enumerate(running) if n == 0 or stage != running[n - 1][0]]
     order = list(batch_routes.STAGES)
-    assert stages[0] == "read" and stages[-2:] == ["evaluate", "write"] and stages == sorted(stages, key=order.index)
+    assert stages == ["read", "check", "evaluate", "write"] and stages == sorted(stages, key=order.index)
     assert running[-1] == ("write", 2, 2)  # every enterprise is done before the workbook is written
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from incentives import industry as industry_table
 from incentives.calculators.capped_history import annual_percent_with_cap, cumulative_cap
-from incentives.calculators.deadline import deadline_for_version
+from incentives.calculators.deadline import deadline_for_version, deadline_note
 from incentives.calculators.fixed_award import award_up_to_cap, fixed_award
 from incentives.calculators.interest_subsidy import allocate_annual_cap, segment_steps, still_due, subsidy_segments
 from incentives.calculators.percent_of_base import percent_of_base
@@ -609,6 +609,7 @@ def _deadline(result: Result, scheme: Deadline, version: Any, facts: dict[str, A
     result.extra.update({"event_date": answer.event.isoformat(), "deadline": answer.deadline.isoformat(),
                          "working_days": [d.isoformat() for d in answer.working_days],
                          "is_overdue": answer.deadline < as_of})
+    result.notes.append(deadline_note(answer.deadline, as_of))
 
 
 def _compliance(result: Result, version: Any, facts: dict[str, Any]) -> None:

@@ -154,8 +154,8 @@ class _progress_bar:
         if self.task is None:
             self.bar.start()
             self.task = self.bar.add_task("batch", total=total)
-        labels = {"read": "读取 / reading", "partition": "分桶 / partitioning", "evaluate": "评估 / evaluating",
-                  "write": "写出 / writing"}
+        labels = {"read": "读取 / reading", "check": "检查 / checking", "partition": "分桶 / partitioning",
+                  "evaluate": "评估 / evaluating", "write": "写出 / writing"}
         self.bar.update(self.task, completed=done, description=labels.get(stage, stage))
 
     def __exit__(self, *exc) -> None:

@@ -26,7 +26,7 @@ import polars as pl
 from .compile_conditions import Reason
 from .interest_columns import InterestPlan, closest_track
 from .long_table import as_dtype, coded, enterprise_places, enum_physical, from_numpy, put, scatter
-from .scheme_plans import INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, STATUS_NAMES, Plan
+from .scheme_plans import ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, NOT_IN_FORCE, STATUS_NAMES, Plan
 from .unit_frames import ROW, take
 
 if TYPE_CHECKING:
@@ -293,6 +293,9 @@ def _unit_rows(result: BatchResult, ev: Evaluated, plan: Plan | InterestPlan, ke
                                  [confirm_zh[i] for i in unknown_of], [confirm_en[i] for i in unknown_of])
     if isinstance(plan, InterestPlan):
         described, descriptions = _with_check_notes(described, descriptions, extra, ev.read, result.as_of)
+    elif getattr(scheme, "event", None) == "quarter_end":
+        described, descriptions = _with_deadline_note(described, descriptions, frame.get_column(status_column(o)),
+                                                      plan.version, result.as_of)
     values = long.drop("_failed", "_unknown").hstack([column.alias(name) for name, column in taken.items()])
     narrow = np.uint16 if descriptions.height <= 1 << 16 else np.uint32
     return _Part(values, described.astype(narrow, copy=False), descriptions, rows.to_numpy(), ranks,
@@ -343,7 +346,8 @@ def _with_check_notes(described: np.ndarray, descriptions: pl.DataFrame, extra: 
         notes = [*(implausible_rate_note(Decimal(num) / Decimal(den)) if num is not None else []),
                  *(window_ended_note(ended_on, as_of) if ended_on is not None else []),
                  *(over_received_note(received, whole) if received is not None else [])]
-        texts.append((NOTES_JOINER_ZH.join(n["zh"] for n in notes), NOTES_JOINER_EN.join(n["en"] for n in notes)))
+        texts.append((NOTES_JOINER_ZH.join(n["zh"] for n in notes),
+                      NOTES_JOINER_EN.join(as_sentence(n["en"]) for n in notes)))
     at = groups.get_column("_at").explode().to_numpy()
     variant = np.repeat(np.arange(len(texts), dtype=np.uint64), groups.get_column("_at").list.len().to_numpy())
     pairs = described[at].astype(np.uint64) * np.uint64(len(texts)) + variant
@@ -355,6 +359,38 @@ def _with_check_notes(described: np.ndarray, descriptions: pl.DataFrame, extra: 
     described = described.astype(np.uint32)
     described[at] = descriptions.height + inverse
     return described, pl.concat([descriptions, noted])
+
+
+def _with_deadline_note(described: np.ndarray, descriptions: pl.DataFrame, status: pl.Series, version,
+                        as_of) -> tuple[np.ndarray, pl.DataFrame]:
+    """A quarter-end deadline's date as the check note of every row the scalar engine computes it for (eligible or
+    to confirm): the same date for every row, so one more description per description those rows use. No note
+    while the holiday calendar is not published: the deadline is then to confirm, as in the scalar engine."""
+    from ..calculators.deadline import deadline_for_version, deadline_note
+    from ..dates import quarter_end
+    from ..errors import CalendarNotPublished
+
+    if version is None:  # not in force on the evaluation date: no row computes a deadline
+        return described, descriptions
+    try:
+        note = deadline_note(deadline_for_version(version, quarter_end(as_of)).deadline, as_of)
+    except CalendarNotPublished:
+        return described, descriptions
+    at = np.flatnonzero(status.is_in([ELIGIBLE, NEEDS_CONFIRMATION]).to_numpy())
+    if not at.size:
+        return described, descriptions
+    present, inverse = np.unique(described[at], return_inverse=True)
+    noted = descriptions[present.astype(np.int64)].with_columns(
+        pl.Series("notes_zh", [note["zh"]] * present.size, dtype=_CODED),
+        pl.Series("notes_en", [as_sentence(note["en"])] * present.size, dtype=_CODED))
+    described = described.astype(np.uint32)
+    described[at] = descriptions.height + inverse
+    return described, pl.concat([descriptions, noted])
+
+
+def as_sentence(text: str) -> str:
+    """A note as the sentence it is in a cell of notes: capitalised (the texts are written to follow a colon)."""
+    return text[:1].upper() + text[1:]
 
 
 def _placeholders(result: BatchResult, scheme, version, keys: _Keys) -> _Part:

@@ -291,7 +291,9 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             run_on_dask(raw, workdir, job, sink, counts, progress, total)
         elif (isinstance(raw.tables["enterprises"].frame, pl.DataFrame)
               or total <= max(job.chunk_size or 0, job.read_whole_up_to)):
-            checked = validate(_readable(lambda: collect(raw)))
+            tables = _readable(lambda: collect(raw))
+            progress(0, total, "check")
+            checked = validate(tables)
             done = checked.counts.rejected
             for chunk in in_memory_chunks(checked, job.chunk_size or IN_MEMORY_CHUNK_SIZE):
                 sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))

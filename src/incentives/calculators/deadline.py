@@ -59,3 +59,11 @@ def pick_deadline_version(rule: Any, event: date) -> Any:
 def deadline_for_rule(rule: Any, event: date) -> DeadlineAnswer:
     """The deadline a deadline scheme sets for an event date, using the version that applies to that event."""
     return deadline_for_version(pick_deadline_version(rule, event), event)
+
+
+def deadline_note(deadline: date, as_of: date) -> dict[str, str]:
+    """A deadline result's check note: the date itself, so that every output shows it (a batch row has no
+    column for a result's details), and whether it has passed on the evaluation date."""
+    passed = deadline < as_of
+    return {"kind": "check", "zh": f"截止日：{deadline.isoformat()}" + ("（已过）" if passed else ""),
+            "en": f"deadline: {deadline.isoformat()}" + (" (passed)" if passed else "")}
