@@ -446,8 +446,27 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
             continue
         _evaluate_units(plan, version, version_texts, unit_facts, profile, as_of, order, cat, results)
     _apply_stacking(results)
+    _note_later_awards(results, profile, as_of)
     # the results are in catalogue order already: each scheme's follow the previous scheme's
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
+
+
+def _note_later_awards(results: list[Result], profile: Profile, as_of: date) -> None:
+    """Awards dated after the evaluation date are not counted (not yet received then); each result of their
+    scheme says so, with the dates, so a mistyped date does not go unnoticed."""
+    later: dict[str, list[str]] = {}
+    for award in profile.awards:
+        if award.date > as_of:
+            later.setdefault(award.scheme_id, []).append(award.date.isoformat())
+    for result in results if later else ():
+        dates = later.get(result.scheme_id)
+        if dates:
+            listed = sorted(set(dates))
+            result.notes.append({"kind": "note",
+                                 "zh": f"已获资助记录中有日期晚于评估日的本方案资助（{'、'.join(listed)}），本次评估未计入；"
+                                       "若日期有误请更正",
+                                 "en": f"awards of this scheme dated after the evaluation date ({', '.join(listed)}) are "
+                                       "not counted; correct the dates if they are typos"})
 
 
 def _evaluate_units(plan: SchemePlan, version: Any, version_texts: tuple[str | None, str | None],

@@ -21,6 +21,9 @@ class Status(str, Enum):
 # note kinds that change how a result's amount should be read (a value to check, a loan on the other track):
 # shown beside the reason in the text report, and open on the web page's card
 FLAGGED_NOTE_KINDS = ("check", "other_track")
+# note kinds a batch row carries in its 请核对 / To check cells: what to check, and a deadline's date (a row has
+# no column for a result's details)
+DETAIL_NOTE_KINDS = ("check", "deadline")
 
 
 def worse(conditions: list[ConditionResult], failed: bool, unknown: bool) -> tuple[bool, bool]:

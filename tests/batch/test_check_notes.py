@@ -131,7 +131,7 @@ def test_the_claim_deadline_of_a_guangdong_enterprise_is_in_its_notes() -> None:
     # 2026-06-01 is in Q2: 10 working days after 2026-06-30 is 2026-07-14 (2026 calendar)
     row, scalar = _claim(date(2026, 6, 1), GUANGZHOU)
     assert row["status"] == scalar.status.value == "eligible"
-    assert row["notes_zh"] == "截止日：2026-07-14" == scalar.notes[-1]["zh"]
+    assert row["notes_zh"] == "截止日：2026-07-14" == scalar.notes[-1]["zh"] and scalar.notes[-1]["kind"] == "deadline"
     assert row["notes_en"] == "Deadline: 2026-07-14"
 
 
@@ -139,7 +139,7 @@ def test_an_enterprise_outside_guangdong_gets_no_claim_deadline() -> None:
     # only the region moves: the claim scheme is ineligible and computes no deadline
     row, scalar = _claim(date(2026, 6, 1), {"province": "上海市", "city": "上海市", "district": "松江区"})
     assert row["status"] == scalar.status.value == "ineligible"
-    assert row["notes_zh"] is None and not [n for n in scalar.notes if n["kind"] == "check"]
+    assert row["notes_zh"] is None and not [n for n in scalar.notes if n["kind"] == "deadline"]
 
 
 def test_a_claim_deadline_in_a_year_whose_calendar_is_not_published_is_to_confirm_with_no_date() -> None:

@@ -20,7 +20,7 @@ from incentives.batch.explain import NOTES_JOINER_ZH
 from incentives.batch.totals import scheme_totals
 from incentives.evaluate import evaluate
 from incentives.profile import Profile, parse_profile
-from incentives.results import Status
+from incentives.results import DETAIL_NOTE_KINDS, Status
 
 from .strategies import populations
 
@@ -41,8 +41,9 @@ def _scalar_rows(enterprise_id: str, profile: Profile, as_of: date) -> tuple[lis
 
 
 def _check_notes(result: Any) -> str:
-    """What a result asks to check (a loan's rate, its ended window, awards beyond its subsidy), as one cell."""
-    return NOTES_JOINER_ZH.join(note["zh"] for note in result.notes if note["kind"] == "check")
+    """What a result asks to check (a loan's rate, its ended window, awards beyond its subsidy) and a deadline's
+    date, as one cell."""
+    return NOTES_JOINER_ZH.join(note["zh"] for note in result.notes if note["kind"] in DETAIL_NOTE_KINDS)
 
 
 def assert_same(as_of: date, population: list[tuple[str, Profile]]) -> None:

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import polars as pl
@@ -281,3 +282,21 @@ def test_keys_are_found_distinct_exactly_when_no_two_rows_share_them(pairs, sort
     assert _keys_distinct(frame, keys) == (len(set(pairs)) == len(pairs))
     assert _keys_distinct(frame.select("enterprise_id"), ["enterprise_id"]) == (
         len({p[0] for p in pairs}) == len(pairs))
+
+
+@pytest.mark.parametrize(("dated", "warned"), [("2026-07-20", True), ("2026-06-02", True), ("2026-06-01", False),
+                                               ("2025-12-31", False)])
+def test_an_award_dated_after_the_evaluation_date_is_flagged_and_not_a_rejection(dated, warned):
+    # only the award's date differs: after --as-of it was not yet received, so it is not counted, and listed
+    raw = _raw(enterprises=_enterprises(),
+               awards={"enterprise_id": ["E1"], "scheme_id": ["sh-g60/industry-cluster"], "amount_yuan": ["10000"],
+                       "date": [dated]})
+    checked = validate(raw, as_of=date(2026, 6, 1))
+    assert checked.tables.awards.height == 1 and checked.counts.rejected == 0
+    assert (checked.counts.errors, checked.counts.warnings) == (0, int(warned))
+    flagged = checked.errors.filter(pl.col("kind") == "warning")
+    assert flagged.select("sheet", "row", "column", "value", "enterprise_id").rows() == (
+        [("awards", 2, "date", dated, "E1")] if warned else [])
+    if warned:
+        assert "晚于评估日" in flagged["reason_zh"][0] and "not count it" in flagged["reason_en"][0]
+    assert validate(raw).counts.warnings == 0  # without an evaluation date (a workspace import) nothing to compare

@@ -47,7 +47,7 @@ from incentives.sme_size import _LABELS, SizeClassification, category_for
 
 # the parts the engine still has as first written are its own: only what has changed is kept here
 from incentives.conditions import _show
-from incentives.evaluate import Evaluation, _awards, _fill, _implicit, _tiered
+from incentives.evaluate import Evaluation, _awards, _fill, _implicit, _note_later_awards, _tiered
 from incentives.loan_tracks import (chosen_track_note, implausible_rate_note, other_track_note, over_received_note,
                                     window_ended_note)
 from incentives.facts import fund_facts
@@ -493,6 +493,7 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
             results.append(_evaluate_unit(scheme, plan, version, facts, profile, as_of, unit_id, unit_name, order,
                                           cat, shared))
     _apply_stacking(results)
+    _note_later_awards(results, profile, as_of)
     results.sort(key=lambda r: r.order)
     return Evaluation(as_of, cat.rules_version, profile, size, results, cat)
 

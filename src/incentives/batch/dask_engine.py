@@ -87,7 +87,7 @@ def process_shard(shard: int, root: str, as_of: date, metas: list[TableMeta], fm
     from .runner import evaluate_part
 
     base = Path(root)
-    checked = validate(_shard_input(base, shard, metas, fmt))
+    checked = validate(_shard_input(base, shard, metas, fmt), as_of=as_of)
     part = evaluate_part(checked, as_of, _resolve(evaluator_ref), catalogue())
     out = base / "out" / str(shard)
     out.mkdir(parents=True, exist_ok=True)

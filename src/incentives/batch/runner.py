@@ -293,7 +293,7 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
               or total <= max(job.chunk_size or 0, job.read_whole_up_to)):
             tables = _readable(lambda: collect(raw))
             progress(0, total, "check")
-            checked = validate(tables)
+            checked = validate(tables, as_of=job.as_of)
             done = checked.counts.rejected
             for chunk in in_memory_chunks(checked, job.chunk_size or IN_MEMORY_CHUNK_SIZE):
                 sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))
@@ -306,7 +306,7 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             _readable(lambda: partition(raw, workdir / "buckets", buckets))
             done = 0
             for bucket in range(buckets):
-                checked = validate(bucket_input(raw, workdir / "buckets", bucket))
+                checked = validate(bucket_input(raw, workdir / "buckets", bucket), as_of=job.as_of)
                 sink.write(evaluate_part(checked, job.as_of, evaluator, cat))
                 counts.add(checked.counts)
                 done += checked.counts.enterprises_in

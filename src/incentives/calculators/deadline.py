@@ -62,8 +62,8 @@ def deadline_for_rule(rule: Any, event: date) -> DeadlineAnswer:
 
 
 def deadline_note(deadline: date, as_of: date) -> dict[str, str]:
-    """A deadline result's check note: the date itself, so that every output shows it (a batch row has no
-    column for a result's details), and whether it has passed on the evaluation date."""
+    """A deadline result's note: the date itself, so that every output shows it (a batch row carries it in its
+    notes, results.DETAIL_NOTE_KINDS), and whether it has passed on the evaluation date."""
     passed = deadline < as_of
-    return {"kind": "check", "zh": f"截止日：{deadline.isoformat()}" + ("（已过）" if passed else ""),
+    return {"kind": "deadline", "zh": f"截止日：{deadline.isoformat()}" + ("（已过）" if passed else ""),
             "en": f"deadline: {deadline.isoformat()}" + (" (passed)" if passed else "")}
