@@ -424,7 +424,7 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     enterprise = profile.enterprise
     industry = industry_table.lookup(enterprise.industry_code) if enterprise.industry_code else None
     size = classify(cat.sme_sizes, enterprise, industry.section if industry else None)
-    base_facts = enterprise_facts(enterprise, size, profile.projects, as_of)
+    base_facts = enterprise_facts(enterprise, size, profile.projects, as_of, profile.loans)
     results: list[Result] = []
     units = _Units(profile, base_facts)
     # an award dated after the evaluation date had not been received on that date

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ _ENTERPRISE = [
     "enterprise.declarations.has_high_rd_intensity",
     "enterprise.has_projects_with_activity",
     "enterprise.pilot_service_fees_fen",
+    "enterprise.loan_count",
     "history.has_award_for_scheme",
 ]
 _PROJECT = [
@@ -131,7 +133,7 @@ def _flag_facts(facts: dict[str, Any], model: Any, names: dict[str, str], prefix
 
 
 def enterprise_facts(
-    enterprise: Enterprise, size: SizeClassification, projects: list[Project], as_of: date
+    enterprise: Enterprise, size: SizeClassification, projects: list[Project], as_of: date, loans: Sequence[Loan] = ()
 ) -> dict[str, Any]:
     from . import industry as industry_table
 
@@ -154,6 +156,7 @@ def enterprise_facts(
             sorted({_value(activity) for project in projects for activity in project.activities})
         ),
         "enterprise.pilot_service_fees_fen": _sum_pilot_fees(projects),
+        "enterprise.loan_count": len(loans),
     }
     _flag_facts(facts, enterprise.certifications, _CERTIFICATION_NAMES, "enterprise.certifications.")
     _flag_facts(facts, enterprise.declarations, _DECLARATION_NAMES, "enterprise.declarations.")

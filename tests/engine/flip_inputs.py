@@ -69,7 +69,7 @@ def facts_of(world: World) -> dict[str, Any]:
     profile = parse_profile(world.profile)
     industry = lookup(profile.enterprise.industry_code) if profile.enterprise.industry_code else None
     size = classify(catalogue().sme_sizes, profile.enterprise, industry.section if industry else None)
-    facts = enterprise_facts(profile.enterprise, size, profile.projects, world.as_of)
+    facts = enterprise_facts(profile.enterprise, size, profile.projects, world.as_of, profile.loans)
     if world.unit == "project":
         facts.update(project_facts(next(p for p in profile.projects if p.id == world.unit_id)))
     elif world.unit == "loan":
@@ -202,6 +202,17 @@ def _history_edits(world: World) -> list[Edit]:
     return [("an earlier award of this scheme", add), ("no earlier award of this scheme", remove)]
 
 
+def _loan_count_edits() -> list[Edit]:
+    def keep_one(profile: dict) -> None:
+        loans = profile.get("loans") or []
+        profile["loans"] = loans[:1] or [{"id": "flip-loan"}]
+
+    def remove(profile: dict) -> None:
+        profile["loans"] = []
+
+    return [("one loan", keep_one), ("no loan", remove)]
+
+
 def _enterprise_set(**values: Any) -> Callable[[dict], None]:
     def edit(profile: dict) -> None:
         profile["enterprise"].update(values)
@@ -218,6 +229,8 @@ def edits_for(world: World, leaf: Leaf) -> list[Edit]:
         return _activity_edits(leaf)
     if fact == "history.has_award_for_scheme":
         return _history_edits(world)
+    if fact == "enterprise.loan_count":
+        return _loan_count_edits()
     if fact == "enterprise.industry_section":
         return [(f"industry_code {code}", _enterprise_set(industry_code=code)) for code in INDUSTRY_CODES]
     if fact == "enterprise.is_sme":

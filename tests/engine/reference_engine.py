@@ -129,7 +129,7 @@ def _region(prefix: str, region: Region | None) -> dict[str, Any]:
 
 
 def enterprise_facts(
-    enterprise: Enterprise, size: SizeClassification, projects: list[Project], as_of: date
+    enterprise: Enterprise, size: SizeClassification, projects: list[Project], as_of: date, loans: list = ()
 ) -> dict[str, Any]:
     industry = industry_table.lookup(enterprise.industry_code) if enterprise.industry_code else None
     facts: dict[str, Any] = {
@@ -148,6 +148,7 @@ def enterprise_facts(
             sorted({_value(activity) for project in projects for activity in project.activities})
         ),
         "enterprise.pilot_service_fees_fen": _sum_pilot_fees(projects),
+        "enterprise.loan_count": sum(1 for _ in loans),
     }
     for name, value in enterprise.certifications:
         facts[f"enterprise.certifications.{name}"] = value
@@ -463,7 +464,7 @@ def evaluate(profile: Profile, as_of: date, cat: Catalogue | None = None) -> Eva
     cat = cat or bundled_catalogue()
     industry = industry_table.lookup(profile.enterprise.industry_code) if profile.enterprise.industry_code else None
     size = classify(cat.sme_sizes, profile.enterprise, industry.section if industry else None)
-    base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of)
+    base_facts = enterprise_facts(profile.enterprise, size, profile.projects, as_of, profile.loans)
     results: list[Result] = []
     known_units: dict[str, list[tuple[str | None, str | None, dict[str, Any]]]] = {}
     # (id of a unit's facts, which known_units keeps alive; has an award) -> the enterprise's and the unit's

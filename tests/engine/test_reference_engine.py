@@ -185,8 +185,8 @@ def test_facts_and_size_class_are_read_as_the_reference_reads_them(case: tuple[d
     section = industry.section if industry else None
     size = classify(CAT.sme_sizes, enterprise, section)
     assert size == reference.classify(CAT.sme_sizes, enterprise, section)
-    for mine, theirs in ((enterprise_facts(enterprise, size, profile.projects, on),
-                          reference.enterprise_facts(enterprise, size, profile.projects, on)),
+    for mine, theirs in ((enterprise_facts(enterprise, size, profile.projects, on, profile.loans),
+                          reference.enterprise_facts(enterprise, size, profile.projects, on, profile.loans)),
                          *((project_facts(p), reference.project_facts(p)) for p in profile.projects),
                          *((loan_facts(l), reference.loan_facts(l)) for l in profile.loans)):
         assert list(mine.items()) == list(theirs.items())

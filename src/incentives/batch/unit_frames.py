@@ -330,6 +330,7 @@ def build(tables: Tables, sizes: SmeSizeFile) -> UnitFrames:
             pl.col(mask_column("enterprise.has_projects_with_activity")),
             pl.when(pl.col("_fees_unknown") > 0).then(pl.lit(None, dtype=pl.Int64))
             .otherwise(pl.col("_fees")).alias("enterprise.pilot_service_fees_fen"),
+            pl.col("_n_loans").cast(pl.Int64).alias("enterprise.loan_count"),
         ).collect())
     awards = (_with_rows(tables.awards, award_rows).lazy()
               .select(ROW, "scheme_id", "amount_fen", "date", "unit_id").collect())
