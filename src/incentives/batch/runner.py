@@ -291,9 +291,10 @@ def run_batch(job: Job, progress: Progress | None = None, evaluator: Evaluator |
             run_on_dask(raw, workdir, job, sink, counts, progress, total)
         elif (isinstance(raw.tables["enterprises"].frame, pl.DataFrame)
               or total <= max(job.chunk_size or 0, job.read_whole_up_to)):
-            tables = _readable(lambda: collect(raw))
+            cells = _readable(lambda: collect(raw))
             progress(0, total, "check")
-            checked = validate(tables, as_of=job.as_of)
+            checked = validate(cells, as_of=job.as_of)
+            del cells  # the cells as read are not needed past the checks: free them before evaluating
             done = checked.counts.rejected
             for chunk in in_memory_chunks(checked, job.chunk_size or IN_MEMORY_CHUNK_SIZE):
                 sink.write(evaluate_part(chunk, job.as_of, evaluator, cat))
