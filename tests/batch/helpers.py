@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from incentives.batch.readers import ROW, RawInput, _raw_table
 from incentives.batch.unit_frames import list_bits
 
 ENTERPRISE_HEADERS = ["企业编号", "企业名称", "统一社会信用代码", "省份", "城市", "区县", "营业收入(元)", "从业人员",
@@ -58,3 +59,12 @@ def list_mask(column: str, fact: str) -> pl.Expr:
     """A List(String) column as a bit mask, by aggregating inside each list: the plain formulation that the
     engine's OR over list positions (unit_frames.or_positions) must equal."""
     return list_bits(column, fact).fill_null([]).list.eval(pl.element().bitwise_or()).list.first().fill_null(0)
+
+
+def raw_input(**tables: dict) -> RawInput:
+    """Tables as the readers hand them to the checks (CSV-like: every cell as given, rows numbered from 2)."""
+    out = {}
+    for name, columns in tables.items():
+        frame = pl.DataFrame(columns).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        out[name] = _raw_table(name, name, frame, list(columns), [])
+    return RawInput("csv", out)

@@ -12,20 +12,12 @@ import pytest
 from incentives.batch import cli as batch_cli
 from incentives.batch import runner
 from incentives.batch.cell_parsers import Stages, _money
-from incentives.batch.readers import ROW, RawInput, UnusableInput, _raw_table
+from incentives.batch.readers import UnusableInput
 from incentives.batch.runner import Job, run_batch
 from incentives.batch.validate import validate
 
 from .conftest import AS_OF, scalar_evaluator
-from .helpers import ENTERPRISE_HEADERS, enterprise_row, write_workbook
-
-
-def _raw(**tables: dict) -> RawInput:
-    out = {}
-    for name, columns in tables.items():
-        frame = pl.DataFrame(columns).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-        out[name] = _raw_table(name, name, frame, list(columns), [])
-    return RawInput("csv", out)
+from .helpers import ENTERPRISE_HEADERS, enterprise_row, raw_input, write_workbook
 
 
 def _codes(texts, in_fen=False):
@@ -37,7 +29,7 @@ def _codes(texts, in_fen=False):
 
 def _revenue_reasons(*revenues: str) -> list[tuple[str, str, str]]:
     ids = [f"E{i}" for i in range(len(revenues))]
-    raw = _raw(enterprises={"enterprise_id": ids, "name": ids, "province": ["上海市"] * len(ids),
+    raw = raw_input(enterprises={"enterprise_id": ids, "name": ids, "province": ["上海市"] * len(ids),
                             "revenue_yuan": list(revenues)})
     for fast_paths in (True, False):  # the clean-cell shortcut must not change a message
         errors = validate(raw, fast_paths=fast_paths).errors
@@ -92,7 +84,7 @@ def test_plain_amounts_and_other_mistakes_keep_their_reasons():
 def test_a_day_the_month_does_not_have_is_called_so_and_a_malformed_date_is_not():
     dates = ["2026-02-30", "2026-02-29", "2026/4/31", "2026年6月31日", "20260230", "2026-02-30 10:00",
              "2024-02-29", "2026-13-01", "2026-01-00", "1800-02-30", "31/02/2026", "soon"]
-    raw = _raw(enterprises={"enterprise_id": ["E1"], "name": ["甲"], "province": ["上海市"]},
+    raw = raw_input(enterprises={"enterprise_id": ["E1"], "name": ["甲"], "province": ["上海市"]},
                awards={"enterprise_id": ["E1"] * len(dates), "scheme_id": ["gd/loan-interest-subsidy"] * len(dates),
                        "amount_yuan": ["100"] * len(dates), "date": dates})
     for fast_paths in (True, False):
@@ -112,7 +104,7 @@ def test_a_day_the_month_does_not_have_is_called_so_and_a_malformed_date_is_not(
 def test_private_ownership_is_read_under_its_other_names():
     names = ["私营", "私营企业", "民营企业", "民营", "private"]
     ids = [f"E{i}" for i in range(len(names))]
-    checked = validate(_raw(enterprises={"enterprise_id": ids, "name": ids, "province": ["上海市"] * len(ids),
+    checked = validate(raw_input(enterprises={"enterprise_id": ids, "name": ids, "province": ["上海市"] * len(ids),
                                          "ownership": names}))
     assert checked.errors.height == 0
     assert checked.tables.enterprises["ownership"].to_list() == ["private"] * len(names)

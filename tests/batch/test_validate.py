@@ -6,17 +6,11 @@ import pytest
 from hypothesis import example, given, strategies as st
 from stdnum.cn import uscc
 
-from incentives.batch.readers import ROW, RawInput, _raw_table
+from incentives.batch.readers import ROW
 from incentives.batch.cell_parsers import Stages, _money, _uscc
 from incentives.batch.validate import validate
 
-
-def _raw(**tables: dict) -> RawInput:
-    out = {}
-    for name, columns in tables.items():
-        frame = pl.DataFrame(columns).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-        out[name] = _raw_table(name, name, frame, list(columns), [])
-    return RawInput("csv", out)
+from .helpers import raw_input
 
 
 def _enterprises(**extra):
@@ -95,7 +89,7 @@ def test_uscc_check_agrees_with_stdnum(text, fix_check_digit):
 
 
 def test_a_bad_cell_rejects_its_enterprise_and_reports_its_other_rows():
-    raw = _raw(enterprises=_enterprises(revenue_yuan=["12.345", "5"]),
+    raw = raw_input(enterprises=_enterprises(revenue_yuan=["12.345", "5"]),
                projects={"enterprise_id": ["E1", "E2"], "project_id": ["P1", "P1"]})
     checked = validate(raw)
     assert checked.tables.enterprises["enterprise_id"].to_list() == ["E2"]
@@ -111,7 +105,7 @@ def test_a_bad_cell_rejects_its_enterprise_and_reports_its_other_rows():
                                              ("0.045", False), ("24%", False)])
 def test_an_implausibly_high_rate_is_evaluated_and_flagged(rate, warned):
     # only the rate differs: a rate above 24% is far more likely 4.5% typed as 0.45 than a real bank loan
-    raw = _raw(enterprises=_enterprises(),
+    raw = raw_input(enterprises=_enterprises(),
                loans={"enterprise_id": ["E1"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": [rate],
                       "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
     checked = validate(raw)
@@ -124,7 +118,7 @@ def test_an_implausibly_high_rate_is_evaluated_and_flagged(rate, warned):
 
 
 def test_a_bad_loan_rejects_its_enterprise():
-    raw = _raw(enterprises=_enterprises(),
+    raw = raw_input(enterprises=_enterprises(),
                loans={"enterprise_id": ["E1"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": ["3"],
                       "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
     checked = validate(raw)
@@ -133,7 +127,7 @@ def test_a_bad_loan_rejects_its_enterprise():
 
 
 def test_a_loan_for_an_unknown_enterprise_is_reported_as_dangling():
-    raw = _raw(enterprises=_enterprises(),
+    raw = raw_input(enterprises=_enterprises(),
                loans={"enterprise_id": ["E9"], "loan_id": ["L1"], "principal_yuan": ["100"], "annual_rate": ["0.03"],
                       "issue_date": ["2026-01-01"], "maturity_date": ["2027-01-01"]})
     checked = validate(raw)
@@ -143,13 +137,13 @@ def test_a_loan_for_an_unknown_enterprise_is_reported_as_dangling():
 
 
 def test_duplicate_enterprise_ids_reject_both_rows():
-    checked = validate(_raw(enterprises=_enterprises(enterprise_id=["E1", "E1"])))
+    checked = validate(raw_input(enterprises=_enterprises(enterprise_id=["E1", "E1"])))
     assert checked.counts.rejected == 2 and checked.errors.height == 2
 
 
 def test_each_rejected_enterprise_counts_its_errors_even_without_an_id():
     """By id across every table; a row without an id has only its own row's errors to count."""
-    raw = _raw(enterprises={"enterprise_id": ["E1", None, "E3"], "name": ["甲", "乙", "丙"],
+    raw = raw_input(enterprises={"enterprise_id": ["E1", None, "E3"], "name": ["甲", "乙", "丙"],
                             "province": ["上海市", "火星", "上海市"], "revenue_yuan": ["12.345", "5", "5"]},
                projects={"enterprise_id": ["E1"], "project_id": ["P 1"]})
     rejected = validate(raw).rejected
@@ -159,7 +153,7 @@ def test_each_rejected_enterprise_counts_its_errors_even_without_an_id():
 def test_an_award_of_a_scheme_not_in_the_catalogue_is_an_error():
     award = {"enterprise_id": ["E1", "E2"], "scheme_id": ["no/such-scheme", "gd/loan-interest-subsidy"],
              "amount_yuan": ["100", "100"], "date": ["2026-01-01", "2026-01-01"]}
-    checked = validate(_raw(enterprises=_enterprises(), awards=award))
+    checked = validate(raw_input(enterprises=_enterprises(), awards=award))
     error = checked.errors.row(0, named=True)
     assert (error["sheet"], error["row"], error["value"], error["enterprise_id"]) == ("awards", 2, "no/such-scheme", "E1")
     assert "方案目录" in error["reason_zh"] and "catalogue" in error["reason_en"]
@@ -167,33 +161,33 @@ def test_an_award_of_a_scheme_not_in_the_catalogue_is_an_error():
 
 
 def test_short_province_names_are_read_as_the_full_names():
-    checked = validate(_raw(enterprises=_enterprises(province=["上海", "广西"])))
+    checked = validate(raw_input(enterprises=_enterprises(province=["上海", "广西"])))
     assert checked.errors.height == 0
     assert checked.tables.enterprises["province"].to_list() == ["上海市", "广西壮族自治区"]
 
 
 def test_short_city_names_are_read_as_the_full_names():
-    checked = validate(_raw(enterprises=_enterprises(province=["广东", "上海"], city=["广州", "上海"],
+    checked = validate(raw_input(enterprises=_enterprises(province=["广东", "上海"], city=["广州", "上海"],
                                                      district=["黄埔区", "松江区"])))
     assert checked.errors.height == 0
     assert checked.tables.enterprises["city"].to_list() == ["广州市", "上海市"]
 
 
 def test_provinces_and_cities_typed_in_english_are_read_as_the_chinese_names():
-    checked = validate(_raw(enterprises=_enterprises(province=["Guangdong", "shanghai municipality"],
+    checked = validate(raw_input(enterprises=_enterprises(province=["Guangdong", "shanghai municipality"],
                                                      city=["GUANGZHOU", "Shanghai"], district=["黄埔区", "松江区"])))
     assert checked.errors.height == 0
     assert checked.tables.enterprises["province"].to_list() == ["广东省", "上海市"]
     assert checked.tables.enterprises["city"].to_list() == ["广州市", "上海市"]
     # a name it cannot tell stays as typed and is reported
-    wrong = validate(_raw(enterprises=_enterprises(province=["Guangdong", "Gotham"])))
+    wrong = validate(raw_input(enterprises=_enterprises(province=["Guangdong", "Gotham"])))
     assert wrong.errors.filter(pl.col("kind") == "error")["value"].to_list() == ["Gotham"]
 
 
 @pytest.mark.parametrize("city", ["上海", "Shanghai"])
 def test_a_short_or_english_city_is_read_beside_a_full_province_name(city):
     # every other cell of the table is as the rules write it, so only the city cell can send the row to its reading
-    checked = validate(_raw(enterprises=_enterprises(province=["上海市", "上海市"], city=["上海市", city],
+    checked = validate(raw_input(enterprises=_enterprises(province=["上海市", "上海市"], city=["上海市", city],
                                                      district=["松江区", "松江区"])))
     assert checked.errors.height == 0
     assert checked.tables.enterprises["city"].to_list() == ["上海市", "上海市"]
@@ -201,7 +195,7 @@ def test_a_short_or_english_city_is_read_beside_a_full_province_name(city):
 
 def test_districts_typed_in_english_are_read_among_their_own_citys_districts():
     # Huangpu is 黄埔区 in Guangzhou and 黄浦区 in Shanghai: the row's city decides
-    checked = validate(_raw(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
+    checked = validate(raw_input(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
                                                      district=["Huangpu District", "huangpu"]),
                             projects={"enterprise_id": ["E1"], "project_id": ["P1"], "province": ["广东省"],
                                       "city": ["广州市"], "district": ["TIANHE"]}))
@@ -209,25 +203,25 @@ def test_districts_typed_in_english_are_read_among_their_own_citys_districts():
     assert checked.tables.enterprises["district"].to_list() == ["黄埔区", "黄浦区"]
     assert checked.tables.projects["district"].to_list() == ["天河区"]
     # only the district differs from the row above: a name no district of the city has stays as typed, reported
-    wrong = validate(_raw(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
+    wrong = validate(raw_input(enterprises=_enterprises(province=["Guangdong", "上海市"], city=["Guangzhou", "上海市"],
                                                    district=["Huangpu District", "Tianhe"])))
     assert wrong.errors.select("row", "value", "reason_en").rows() == [(3, "Tianhe", "unknown district in this city")]
 
 
 def test_regions_are_checked_against_the_bundled_table():
-    checked = validate(_raw(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
+    checked = validate(raw_input(enterprises=_enterprises(city=["北京市", None], district=[None, "松江区"])))
     reasons = checked.errors.select("row", "reason_en").rows()
     assert reasons == [(2, "unknown city in this province"), (3, "unknown district in this city")] or \
         reasons[0] == (2, "unknown city in this province")
 
 
 def test_unknown_cells_stay_unknown_not_no():
-    checked = validate(_raw(enterprises=_enterprises(hnte=["", "否"], employees=["", "12.0"])))
+    checked = validate(raw_input(enterprises=_enterprises(hnte=["", "否"], employees=["", "12.0"])))
     assert checked.tables.enterprises.select("hnte", "employees").rows() == [(None, None), (False, 12)]
 
 
 def test_chinese_enum_labels_and_list_separators_are_read_as_codes():
-    raw = _raw(enterprises=_enterprises(ownership=["民营", "state_owned"]),
+    raw = raw_input(enterprises=_enterprises(ownership=["民营", "state_owned"]),
                projects={"enterprise_id": ["E1"], "project_id": ["P1"], "activities": ["研发；中试平台建设(pilot_platform)"],
                          "fields": ["ai, 6G"]})
     checked = validate(raw)
@@ -236,7 +230,7 @@ def test_chinese_enum_labels_and_list_separators_are_read_as_codes():
 
 
 def test_an_award_naming_no_unit_of_its_enterprise_is_a_warning_not_an_error():
-    checked = validate(_raw(
+    checked = validate(raw_input(
         enterprises=_enterprises(),
         projects={"enterprise_id": ["E1"], "project_id": ["P1"]},
         loans={"enterprise_id": ["E2"], "loan_id": ["L1"], "principal_fen": ["100"], "annual_rate": ["0.03"],
@@ -288,7 +282,7 @@ def test_keys_are_found_distinct_exactly_when_no_two_rows_share_them(pairs, sort
                                                ("2025-12-31", False)])
 def test_an_award_dated_after_the_evaluation_date_is_flagged_and_not_a_rejection(dated, warned):
     # only the award's date differs: after --as-of it was not yet received, so it is not counted, and listed
-    raw = _raw(enterprises=_enterprises(),
+    raw = raw_input(enterprises=_enterprises(),
                awards={"enterprise_id": ["E1"], "scheme_id": ["sh-g60/industry-cluster"], "amount_yuan": ["10000"],
                        "date": [dated]})
     checked = validate(raw, as_of=date(2026, 6, 1))
