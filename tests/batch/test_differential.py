@@ -36,7 +36,8 @@ def _scalar_rows(enterprise_id: str, profile: Profile, as_of: date) -> tuple[lis
              "；".join(dict.fromkeys(c["zh"] for c in r.to_confirm())) if r.status is Status.needs_confirmation
              else "", _check_notes(r))
             for r in evaluation.results]
-    totals = {"total_fen": evaluation.total_fen, "potential_total_fen": evaluation.potential_total_fen}
+    totals = {"total_fen": evaluation.total_fen, "potential_total_fen": evaluation.potential_total_fen,
+              "size_class": evaluation.size.size_class}
     return rows, totals
 
 

@@ -359,8 +359,9 @@ def test_the_summary_shows_the_money_the_workbook_adds_up_to_per_scheme_and_in_a
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/batch/jobs/{job_id}/results.xlsx").content))
     summary = list(book["汇总"].iter_rows(values_only=True))
     header = next(i for i, row in enumerate(summary) if row[0] == "企业编号")
-    confirmed = sum(round(row[3] * 100) for row in summary[header + 1:] if row[3] is not None)
-    potential = sum(round(row[4] * 100) for row in summary[header + 1:] if row[4] is not None)
+    confirmed_at, potential_at = summary[header].index("确定可获合计(元)"), summary[header].index("含待确认合计(元)")
+    confirmed = sum(round(row[confirmed_at] * 100) for row in summary[header + 1:] if row[confirmed_at] is not None)
+    potential = sum(round(row[potential_at] * 100) for row in summary[header + 1:] if row[potential_at] is not None)
     assert 0 < confirmed < potential  # E3's project district is unknown: its 6G grant is still to confirm
     assert f'id="money-confirmed">{_cny(confirmed)}<' in page and f'id="money-potential">{_cny(potential)}<' in page
     titles = {row[0]: row[1] for row in summary[:header] if row[0]}

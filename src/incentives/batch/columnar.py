@@ -452,6 +452,8 @@ def _summary(frames: UnitFrames, found: pl.DataFrame, cat: Catalogue) -> pl.Data
     eligible = status == ELIGIBLE
     return pl.DataFrame([
         frames.enterprises["enterprise_id"], frames.enterprises["name"],
+        # the size class the SME conditions read: a consultant checks it before trusting an SME-only result
+        frames.enterprises["enterprise.size_class"].cast(pl.String).alias("size_class"),
         per_enterprise(n, rows.filter(eligible), amounts.filter(eligible)).alias("total_fen"),
         per_enterprise(n, rows, amounts).alias("potential_total_fen"),
         per_enterprise(n, rows.filter(eligible)).alias("n_eligible"),

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 FORMATS = ("xlsx", "csv", "parquet")
 RESULT_TABLES = ("summary", "details", "to_confirm", "errors", "sources")  # the folder formats' files or datasets
 SUMMARY_SCHEMA = {
-    "enterprise_id": pl.String, "name": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
+    "enterprise_id": pl.String, "name": pl.String, "size_class": pl.String, "outcome": pl.String, "total_fen": pl.Int64,
     "potential_total_fen": pl.Int64, "n_eligible": pl.Int64, "n_to_confirm": pl.Int64, "top_schemes": pl.String,
     "n_errors": pl.Int64, "n_warnings": pl.Int64,
 }
@@ -57,6 +57,8 @@ _STATUS_ZH = {status.value: labels[0] for status, labels in STATUS_LABELS.items(
 _UNIT_ZH = {"enterprise": "企业", "project": "项目", "loan": "贷款", "fund": "基金", "fund_investment": "基金投资"}
 _OUTCOME_ZH = {OUTCOME_EVALUATED: "已评估", OUTCOME_REJECTED: "已拒绝（见“错误”）"}
 _KIND_ZH = {"error": "错误", KIND_SKIPPED: "未评估（企业已拒绝）", KIND_WARNING: "提醒（已评估，请核对）"}
+# 工信部联企业〔2011〕300号 classes; an evaluated enterprise whose figures cannot decide has none
+_SIZE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 
 
 @dataclass(slots=True)
@@ -143,7 +145,8 @@ def conform_coded(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.Dat
 # --- XLSX ---------------------------------------------------------------------------------------------------
 
 SUMMARY_COLUMNS = [
-    Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 28), Col("outcome_zh", "评估情况", TEXT, 18),
+    Col("enterprise_id", "企业编号", TEXT, 14), Col("name", "企业名称", TEXT, 28), Col("size_zh", "企业规模", TEXT, 10),
+    Col("outcome_zh", "评估情况", TEXT, 18),
     Col("total_fen", "确定可获合计(元)", MONEY, 18), Col("potential_total_fen", "含待确认合计(元)", MONEY, 18),
     Col("n_eligible", "符合条件项数", INT, 12), Col("n_to_confirm", "待确认项数", INT, 12),
     Col("top_schemes", "主要方案", TEXT, 48), Col("n_errors", "错误数", INT, 8), Col("n_warnings", "提醒数", INT, 8),
@@ -196,6 +199,9 @@ def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
                      .alias("binding_zh"))
     if "outcome" in columns:
         extra.append(pl.col("outcome").replace_strict(_OUTCOME_ZH, default=pl.col("outcome")).alias("outcome_zh"))
+    if "size_class" in columns:
+        unknown = pl.when(pl.col("outcome") == OUTCOME_EVALUATED).then(pl.lit("未知（规模数据不全）"))
+        extra.append(pl.col("size_class").replace_strict(_SIZE_ZH, default=None).fill_null(unknown).alias("size_zh"))
     if "kind" in columns:
         extra.append(pl.col("kind").replace_strict(_KIND_ZH, default=pl.col("kind")).alias("kind_zh"))
     return frame.with_columns(extra) if extra else frame
