@@ -367,18 +367,19 @@ class _Units:
         return units
 
 
-_NO_UNIT = {
-    "project": ("申报主体有相关项目", "the profile has a project", "0 个项目"),
-    "loan": ("申报主体有贷款", "the profile has a loan", "0 笔贷款"),
-    "fund": ("申报主体是政府投资基金", "the profile describes a government investment fund", "无基金信息"),
-    "fund_investment": ("基金有投资项目", "the fund has investments", "无投资项目"),
+# a scheme whose unit the profile lacks: one placeholder result, failing this (label zh, en, the value shown)
+NO_UNIT = {
+    "project": ("申报主体有相关项目", "Has a project", "0 个项目"),
+    "loan": ("申报主体有贷款", "Has a loan", "0 笔贷款"),
+    "fund": ("申报主体是政府投资基金", "Is a government investment fund", "无基金信息"),
+    "fund_investment": ("基金有投资项目", "The fund has investments", "无投资项目"),
 }
 
 
 def _placeholder(plan: SchemePlan, version: Any, version_texts: tuple[str | None, str | None],
                  order: int) -> Result:
     scheme = plan.scheme
-    label_zh, label_en, actual = _NO_UNIT[scheme.unit]
+    label_zh, label_en, actual = NO_UNIT[scheme.unit]
     status = _NOT_IN_FORCE if version is None else _INELIGIBLE
     return Result(scheme.id, scheme.unit, None, None, status, None, [_implicit(label_zh, label_en, _FAILED, actual)],
                   [], None, False, None, None, None, None, scheme.stacking_group, version_texts[0], version_texts[1],

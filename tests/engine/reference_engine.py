@@ -441,10 +441,10 @@ def _read_units(unit: str, profile: Profile) -> list[tuple[str | None, str | Non
 
 
 _NO_UNIT = {
-    "project": ("申报主体有相关项目", "the profile has a project", "0 个项目"),
-    "loan": ("申报主体有贷款", "the profile has a loan", "0 笔贷款"),
-    "fund": ("申报主体是政府投资基金", "the profile describes a government investment fund", "无基金信息"),
-    "fund_investment": ("基金有投资项目", "the fund has investments", "无投资项目"),
+    "project": ("申报主体有相关项目", "Has a project", "0 个项目"),
+    "loan": ("申报主体有贷款", "Has a loan", "0 笔贷款"),
+    "fund": ("申报主体是政府投资基金", "Is a government investment fund", "无基金信息"),
+    "fund_investment": ("基金有投资项目", "The fund has investments", "无投资项目"),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from incentives.evaluate import _NO_UNIT, evaluate
+from incentives.evaluate import NO_UNIT, evaluate
 from incentives.profile import loads_exact, parse_profile
 from incentives.report import evaluation_dict
 from incentives.web import i18n
@@ -82,7 +82,7 @@ def test_values_without_a_label_are_shown_as_written():
 
 
 def test_every_placeholder_of_the_engine_reads_in_both_languages():
-    for _, _, actual in _NO_UNIT.values():
+    for _, _, actual in NO_UNIT.values():
         assert condition_value(actual, None, "zh-CN") == actual  # the engine's own Chinese text
         english = condition_value(actual, None, "en")
         assert english != actual and english.isascii()

@@ -24,6 +24,7 @@ from functools import cached_property
 
 import polars as pl
 
+from ..evaluate import NO_UNIT as SCALAR_NO_UNIT
 from ..scheme_files import LoanInterestSubsidy, Scheme
 from ..schemes import Catalogue, catalogue as bundled_catalogue
 from .compile_conditions import mask_column
@@ -44,13 +45,8 @@ from .unit_frames import ROW, UNIT_ROW, UnitFrames, build, per_enterprise, sprea
 
 STATUS = pl.Enum(STATUS_NAMES)
 TABLE_UNITS = ("enterprise", "project", "loan")  # unit kinds the batch tables hold; funds are not among them
-# placeholder texts when a unit kind has no unit (as evaluate._NO_UNIT)
-NO_UNIT = {
-    "project": ("申报主体有相关项目", "the profile has a project"),
-    "loan": ("申报主体有贷款", "the profile has a loan"),
-    "fund": ("申报主体是政府投资基金", "the profile describes a government investment fund"),
-    "fund_investment": ("基金有投资项目", "the fund has investments"),
-}
+# placeholder texts when a unit kind has no unit: the scalar engine's own
+NO_UNIT = {unit: (zh, en) for unit, (zh, en, _) in SCALAR_NO_UNIT.items()}
 
 
 def status_column(order: int) -> str:

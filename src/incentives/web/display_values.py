@@ -19,7 +19,7 @@ from .labels import N_
 
 _BOOLEANS = {"True": N_("Yes"), "False": N_("No")}
 
-# evaluate._NO_UNIT's texts for a scheme whose unit the profile lacks (a test keeps the two in step)
+# evaluate.NO_UNIT's texts for a scheme whose unit the profile lacks (a test keeps the two in step)
 _NO_UNIT = {
     "0 个项目": N_("0 projects"),
     "0 笔贷款": N_("0 loans"),
