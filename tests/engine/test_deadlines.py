@@ -117,3 +117,25 @@ def test_month_deadlines_need_no_holiday_calendar() -> None:
                                       ("2026-04-01", "2026-06-30"), ("2026-11-15", "2026-12-31")])
 def test_quarter_end(day, end) -> None:
     assert quarter_end(D(day)) == D(end)
+
+
+def test_a_deadline_result_notes_its_date_and_whether_it_has_passed() -> None:
+    from incentives.evaluate import evaluate
+    from incentives.profile import parse_profile
+
+    # a fund first paid in on 2026-01-05 registers within 20 working days (the 2026 calendar)
+    profile = parse_profile({"enterprise": {"name": "基金管理人", "region": {"province": "北京市", "city": "北京市"}},
+                             "fund": {"name": "某产业投资基金", "established_date": "2026-01-05",
+                                      "first_paid_in_date": "2026-01-05"}})
+
+    def result_on(as_of: str):
+        result = next(r for r in evaluate(profile, D(as_of)).results if r.scheme_id == "ndrc/fund-registration-deadline")
+        return result, [n for n in result.notes if n["kind"] == "deadline"]
+
+    before, [note] = result_on("2026-01-20")
+    deadline = before.extra["deadline"]
+    assert deadline == nth_working_day_after(D("2026-01-05"), 20)[0].isoformat()
+    assert (note["zh"], note["en"]) == (f"截止日：{deadline}", f"Deadline: {deadline}")
+    # only the evaluation date moves, past the deadline: the note says it has passed
+    _, [late] = result_on("2026-06-01")
+    assert (late["zh"], late["en"]) == (f"截止日：{deadline}（已过）", f"Deadline: {deadline} (passed)")

@@ -66,4 +66,4 @@ def deadline_note(deadline: date, as_of: date) -> dict[str, str]:
     notes, results.DETAIL_NOTE_KINDS), and whether it has passed on the evaluation date."""
     passed = deadline < as_of
     return {"kind": "deadline", "zh": f"截止日：{deadline.isoformat()}" + ("（已过）" if passed else ""),
-            "en": f"deadline: {deadline.isoformat()}" + (" (passed)" if passed else "")}
+            "en": f"Deadline: {deadline.isoformat()}" + (" (passed)" if passed else "")}
