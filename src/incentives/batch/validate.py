@@ -75,8 +75,8 @@ def _message(code: str, column: Column) -> tuple[str, str]:
         "unit_unknown": ("对象编号不是该企业在本文件中的项目或贷款：已按所填计入，但不会减少任何项目或贷款自身的上限；若是笔误请更正",
                          "the unit id names none of this enterprise's projects or loans in this file: counted as given, "
                          "but it lowers no project's or loan's own cap; correct it if it is a typo"),
-        "award_after_as_of": ("资助日期晚于评估日（--as-of），本次评估未计入该笔资助；若日期有误请更正",
-                              "the award is dated after the evaluation date (--as-of), so this run does not count it; "
+        "award_after_as_of": ("资助日期晚于评估日，本次评估未计入该笔资助；若日期有误请更正",
+                              "the award is dated after the evaluation date, so this run does not count it; "
                               "correct the date if it is a typo"),
         "template_example": ("这是模板中的示例企业，已按所填评估；若不是客户，请删除该行",
                              "this is the template's example enterprise, evaluated as given: delete the row if it "
