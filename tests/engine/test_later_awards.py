@@ -27,5 +27,5 @@ def test_a_later_award_is_not_counted_and_its_scheme_says_so() -> None:
     assert [r.amount_fen for r in after] == [20_000_000_00]  # the July award had not been received on 1 June
     notes = [n for n in after[0].notes if "2026-07-20" in n["zh"]]
     assert [n["kind"] for n in notes] == ["note"] and "not counted" in notes[0]["en"]
-    assert not any("晚于评估日" in n["zh"] for n in before[0].notes)
-    assert not any("晚于评估日" in n["zh"] for r in evaluation.results if r.scheme_id != CLUSTER for n in r.notes)
+    assert not any("日期晚于评估日的本方案资助" in n["zh"] for n in before[0].notes)
+    assert not any("日期晚于评估日的本方案资助" in n["zh"] for r in evaluation.results if r.scheme_id != CLUSTER for n in r.notes)
