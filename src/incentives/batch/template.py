@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from io import BytesIO
 from pathlib import Path
 
@@ -112,7 +113,8 @@ def _note_height(note: str) -> float:
 
     lines = sum(max(1, -(-sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) // 50))
                 for line in note.splitlines())
-    return max(2.5, round(lines / 6 + 0.5, 1))
+    # to a tenth, with Decimal as everywhere in src (a box scale, not money: never a tie at the hundredths)
+    return max(2.5, float((Decimal(lines) / 6 + Decimal("0.5")).quantize(Decimal("0.1"), ROUND_HALF_EVEN)))
 
 
 def _lists(cat_scheme_ids: list[str]) -> dict[str, list[str]]:
