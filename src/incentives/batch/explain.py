@@ -350,6 +350,13 @@ def _with_check_notes(described: np.ndarray, descriptions: pl.DataFrame, extra: 
                       NOTES_JOINER_EN.join(as_sentence(n["en"]) for n in notes)))
     at = groups.get_column("_at").explode().to_numpy()
     variant = np.repeat(np.arange(len(texts), dtype=np.uint64), groups.get_column("_at").list.len().to_numpy())
+    return _with_notes(described, descriptions, at, variant, texts)
+
+
+def _with_notes(described: np.ndarray, descriptions: pl.DataFrame, at: np.ndarray, variant: np.ndarray,
+                texts: list[tuple[str, str]]) -> tuple[np.ndarray, pl.DataFrame]:
+    """Rows `at` take the notes texts[variant]: one more description per pair of a row's description and its
+    notes that occurs, so the long table stays dictionary-encoded."""
     pairs = described[at].astype(np.uint64) * np.uint64(len(texts)) + variant
     present, inverse = np.unique(pairs, return_inverse=True)
     of_description, of_variant = np.divmod(present, np.uint64(len(texts)))
@@ -379,13 +386,8 @@ def _with_deadline_note(described: np.ndarray, descriptions: pl.DataFrame, statu
     at = np.flatnonzero(status.is_in([ELIGIBLE, NEEDS_CONFIRMATION]).to_numpy())
     if not at.size:
         return described, descriptions
-    present, inverse = np.unique(described[at], return_inverse=True)
-    noted = descriptions[present.astype(np.int64)].with_columns(
-        pl.Series("notes_zh", [note["zh"]] * present.size, dtype=_CODED),
-        pl.Series("notes_en", [as_sentence(note["en"])] * present.size, dtype=_CODED))
-    described = described.astype(np.uint32)
-    described[at] = descriptions.height + inverse
-    return described, pl.concat([descriptions, noted])
+    return _with_notes(described, descriptions, at, np.zeros(at.size, dtype=np.uint64),
+                       [(note["zh"], as_sentence(note["en"]))])
 
 
 def as_sentence(text: str) -> str:
